@@ -1,0 +1,262 @@
+//! The catalog: a loaded table together with every GET response body, serialised once.
+//!
+//! The table never changes once loaded, so each resource's JSON is rendered here, at load
+//! time, and a GET request only picks the right bytes. A reload builds a whole new
+//! catalog and swaps it in; nothing here is ever mutated.
+
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::domain::{
+    AwsRegion, BucketPrefix, HttpsUrl, IamRoleArn, Label, LambdaAlias, LambdaFunctionName,
+    NonEmpty, PodId,
+};
+use crate::render;
+use crate::table::{EventsApi, Pod, Sftp, Table};
+
+/// The parts of a pod that have a resource of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The whole pod: `/pods/{pod}`.
+    Whole,
+    Login,
+    EventsApi,
+    Sftp,
+    Rules,
+    Aws,
+}
+
+impl Part {
+    const ALL: [Part; 6] = [
+        Part::Whole,
+        Part::Login,
+        Part::EventsApi,
+        Part::Sftp,
+        Part::Rules,
+        Part::Aws,
+    ];
+}
+
+/// A table and its pre-rendered responses.
+#[derive(Debug)]
+pub struct Catalog {
+    table: Table,
+    /// `GET /pods`.
+    pods_body: Bytes,
+    /// Per pod, in table order: one body per [`Part`], indexed by `Part as usize`.
+    pod_bodies: Vec<[Bytes; Part::ALL.len()]>,
+}
+
+impl Catalog {
+    pub fn new(table: Table) -> Self {
+        let summaries: Vec<PodSummary> = table.pods().iter().map(PodSummary::of).collect();
+        let pods_body = json(&PodList { pods: summaries });
+        let pod_bodies = table
+            .pods()
+            .iter()
+            .map(|pod| Part::ALL.map(|part| render_part(&table, pod, part)))
+            .collect();
+        Self {
+            table,
+            pods_body,
+            pod_bodies,
+        }
+    }
+
+    pub fn table(&self) -> &Table {
+        &self.table
+    }
+
+    /// The body of `GET /pods`.
+    pub fn pods_body(&self) -> &Bytes {
+        &self.pods_body
+    }
+
+    /// The body of one part of the pod at `position`, a position that this catalog's own
+    /// table gave (see [`Table::position_ignoring_case`]).
+    pub fn pod_body(&self, position: usize, part: Part) -> &Bytes {
+        &self.pod_bodies[position][part as usize]
+    }
+}
+
+fn render_part(table: &Table, pod: &Pod, part: Part) -> Bytes {
+    let id = pod.id();
+    match part {
+        Part::Whole => json(&PodView::of(table, pod)),
+        Part::Login => json(&Sub {
+            pod: id,
+            part: LoginView {
+                login_urls: &pod.login_urls,
+            },
+        }),
+        Part::EventsApi => json(&Sub {
+            pod: id,
+            part: &pod.events_api,
+        }),
+        Part::Sftp => json(&Sub {
+            pod: id,
+            part: &pod.sftp,
+        }),
+        Part::Rules => json(&Sub {
+            pod: id,
+            part: RulesView::of(table, pod),
+        }),
+        Part::Aws => json(&Sub {
+            pod: id,
+            part: AwsView::of(table, pod),
+        }),
+    }
+}
+
+/// Resource bodies are pretty-printed with two spaces: people read them with curl, and
+/// the few bytes more cost nothing once they are pre-rendered.
+fn json<T: Serialize>(value: &T) -> Bytes {
+    Bytes::from(render::to_json(value, b"  "))
+}
+
+/// `GET /pods`.
+#[derive(Serialize)]
+struct PodList<'a> {
+    pods: Vec<PodSummary<'a>>,
+}
+
+/// One pod in a list: enough to choose it, and where to find the rest.
+#[derive(Serialize)]
+pub struct PodSummary<'a> {
+    id: &'a PodId,
+    name: String,
+    location: &'a Label,
+    aws_region: &'a AwsRegion,
+    href: String,
+}
+
+impl<'a> PodSummary<'a> {
+    pub fn of(pod: &'a Pod) -> Self {
+        Self {
+            id: pod.id(),
+            name: pod.id().display_name(),
+            location: &pod.location,
+            aws_region: &pod.aws_region,
+            href: format!("/pods/{}", pod.id()),
+        }
+    }
+}
+
+/// A part of a pod on its own, carrying the pod's canonical id.
+#[derive(Serialize)]
+struct Sub<'a, T> {
+    pod: &'a PodId,
+    #[serde(flatten)]
+    part: T,
+}
+
+/// `GET /pods/{pod}`: everything about a pod.
+#[derive(Serialize)]
+struct PodView<'a> {
+    id: &'a PodId,
+    name: String,
+    location: &'a Label,
+    login_urls: &'a NonEmpty<HttpsUrl>,
+    events_api: &'a EventsApi,
+    sftp: &'a Sftp,
+    aws_region: &'a AwsRegion,
+    rules: RulesView<'a>,
+    s3: S3View<'a>,
+    ip_ranges_url: &'a HttpsUrl,
+    sdks_requiring_pod: &'a NonEmpty<Label>,
+}
+
+impl<'a> PodView<'a> {
+    fn of(table: &'a Table, pod: &'a Pod) -> Self {
+        Self {
+            id: pod.id(),
+            name: pod.id().display_name(),
+            location: &pod.location,
+            login_urls: &pod.login_urls,
+            events_api: &pod.events_api,
+            sftp: &pod.sftp,
+            aws_region: &pod.aws_region,
+            rules: RulesView::of(table, pod),
+            s3: S3View::of(table, pod),
+            ip_ranges_url: table.ip_ranges_url(),
+            sdks_requiring_pod: table.sdks_requiring_pod(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct LoginView<'a> {
+    login_urls: &'a NonEmpty<HttpsUrl>,
+}
+
+/// What a Rule (an AWS Lambda function) in this pod needs.
+#[derive(Serialize)]
+struct RulesView<'a> {
+    aws_region: &'a AwsRegion,
+    function_name_prefix: &'a LambdaFunctionName,
+    aliases: &'a NonEmpty<LambdaAlias>,
+    /// The resources the IAM policy must grant: log groups, then functions.
+    iam_resources: [String; 2],
+    /// The page's example ARNs, one per alias, with its placeholder account.
+    example_arns: Vec<String>,
+}
+
+impl<'a> RulesView<'a> {
+    fn of(table: &'a Table, pod: &'a Pod) -> Self {
+        let rules = table.rules();
+        Self {
+            aws_region: &pod.aws_region,
+            function_name_prefix: &rules.function_prefix,
+            aliases: &rules.aliases,
+            iam_resources: render::iam_resources(&pod.aws_region, &rules.function_prefix),
+            example_arns: rules
+                .aliases
+                .iter()
+                .map(|alias| {
+                    render::lambda_arn(
+                        &pod.aws_region,
+                        &rules.example_account_id,
+                        &rules.example_function,
+                        alias,
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What S3 forwarding from this pod needs.
+#[derive(Serialize)]
+struct S3View<'a> {
+    bucket_prefix: &'a BucketPrefix,
+    /// `{arn1}` and `{arn2}` of the bucket-policy template.
+    principals: &'a [IamRoleArn; 2],
+}
+
+impl<'a> S3View<'a> {
+    fn of(table: &'a Table, pod: &'a Pod) -> Self {
+        Self {
+            bucket_prefix: &table.s3().bucket_prefix,
+            principals: &pod.s3.principals,
+        }
+    }
+}
+
+/// `GET /pods/{pod}/aws`: the AWS facts of the pod in one place.
+#[derive(Serialize)]
+struct AwsView<'a> {
+    aws_region: &'a AwsRegion,
+    bucket_prefix: &'a BucketPrefix,
+    principals: &'a [IamRoleArn; 2],
+}
+
+impl<'a> AwsView<'a> {
+    fn of(table: &'a Table, pod: &'a Pod) -> Self {
+        let s3 = S3View::of(table, pod);
+        Self {
+            aws_region: &pod.aws_region,
+            bucket_prefix: s3.bucket_prefix,
+            principals: s3.principals,
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! The one error shape of the HTTP API: RFC 9457 `application/problem+json`.
+//!
+//! Every error a client can cause is an [`ApiError`] variant, with its status written next
+//! to it. The body never carries internals (no Rust error text beyond what describes the
+//! client's own input) and never echoes more than a short, quoted piece of that input.
+
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An error that a request can meet, and the response it becomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// 404: the path names a pod the table does not have.
+    UnknownPod { given: String, known: Vec<String> },
+    /// 404: no resource at this path.
+    NoRoute { path: String },
+    /// 405: the resource exists but not for this method (axum adds `Allow`).
+    MethodNotAllowed,
+    /// 400: the request is malformed (JSON that does not parse, a path that does not
+    /// decode).
+    BadRequest { detail: String },
+    /// 413: the body is larger than the service accepts.
+    PayloadTooLarge,
+    /// 415: the body is not declared as JSON.
+    UnsupportedMediaType,
+    /// 422: well-formed, but its values break rules; each broken rule is listed.
+    Invalid {
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+}
+
+/// One broken rule of a request value, in the style of RFC 9457's own example.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// A JSON pointer into the request body (`#/bucket`) or the name of a query parameter.
+    pub pointer: String,
+    /// A stable, machine-readable name of the rule.
+    pub rule: String,
+    /// The rule in a sentence.
+    pub detail: String,
+}
+
+/// The largest body that a request may carry.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// How many pod ids a 404 lists before it says how many more there are.
+const KNOWN_PODS_SHOWN: usize = 20;
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::UnknownPod { .. } | Self::NoRoute { .. } => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+
+    /// The problem type: `about:blank` where the status says it all, a stable URN where a
+    /// client may want to tell this problem from others of the same status.
+    fn problem_type(&self) -> &'static str {
+        match self {
+            Self::UnknownPod { .. } => "urn:podmeta:problem:unknown-pod",
+            Self::Invalid { .. } => "urn:podmeta:problem:invalid-request",
+            _ => "about:blank",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            Self::UnknownPod { .. } => "Unknown pod",
+            Self::Invalid { .. } => "Invalid request",
+            other => other.status().canonical_reason().unwrap_or("Error"),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::UnknownPod { given, known } => {
+                let mut shown = known
+                    .iter()
+                    .take(KNOWN_PODS_SHOWN)
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if known.len() > KNOWN_PODS_SHOWN {
+                    shown.push_str(&format!(" and {} more", known.len() - KNOWN_PODS_SHOWN));
+                }
+                format!("There is no pod {}. The pods are: {shown}.", quote(given))
+            }
+            Self::NoRoute { path } => format!(
+                "There is nothing at {}. GET /pods lists the pods and their resources.",
+                quote(path)
+            ),
+            Self::MethodNotAllowed => {
+                "This resource does not support that method; the Allow header lists those it does."
+                    .into()
+            }
+            Self::BadRequest { detail } | Self::Invalid { detail, .. } => detail.clone(),
+            Self::PayloadTooLarge => format!(
+                "The request body is larger than {} KiB.",
+                BODY_LIMIT / 1024
+            ),
+            Self::UnsupportedMediaType => {
+                "The request body must be JSON, sent with Content-Type: application/json.".into()
+            }
+        }
+    }
+}
+
+/// Quotes a piece of client input for an error message, cut to a readable length.
+pub fn quote(input: &str) -> String {
+    const MAX: usize = 64;
+    let cut: String = input.chars().take(MAX).collect();
+    let ellipsis = if cut.len() < input.len() { "…" } else { "" };
+    format!("{:?}{ellipsis}", cut)
+}
+
+#[derive(Serialize)]
+struct ProblemBody<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: &'static str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [FieldError],
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let errors = match &self {
+            Self::Invalid { errors, .. } => errors.as_slice(),
+            _ => &[],
+        };
+        let body = crate::render::to_json(
+            &ProblemBody {
+                kind: self.problem_type(),
+                title: self.title(),
+                status: status.as_u16(),
+                detail: self.detail(),
+                errors,
+            },
+            b"  ",
+        );
+        (
+            status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))],
+            body,
+        )
+            .into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection {
+            JsonRejection::JsonDataError(e) => Self::Invalid {
+                detail: e.body_text(),
+                errors: Vec::new(),
+            },
+            JsonRejection::JsonSyntaxError(e) => Self::BadRequest {
+                detail: e.body_text(),
+            },
+            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType,
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            other => Self::BadRequest {
+                detail: other.body_text(),
+            },
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::BadRequest {
+            detail: rejection.body_text(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_has_its_status() {
+        let cases = [
+            (ApiError::UnknownPod { given: "x".into(), known: vec![] }, 404),
+            (ApiError::NoRoute { path: "/x".into() }, 404),
+            (ApiError::MethodNotAllowed, 405),
+            (ApiError::BadRequest { detail: String::new() }, 400),
+            (ApiError::PayloadTooLarge, 413),
+            (ApiError::UnsupportedMediaType, 415),
+            (ApiError::Invalid { detail: String::new(), errors: vec![] }, 422),
+        ];
+        for (error, status) in cases {
+            assert_eq!(error.status().as_u16(), status, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_pod_lists_the_known_ones_up_to_a_limit() {
+        let known: Vec<String> = (0..25).map(|i| format!("p{i}")).collect();
+        let detail = ApiError::UnknownPod { given: "zz9".into(), known }.detail();
+        assert!(detail.starts_with("There is no pod \"zz9\". The pods are: p0, p1,"), "{detail}");
+        assert!(detail.ends_with("p19 and 5 more."), "{detail}");
+    }
+
+    #[test]
+    fn quoted_input_is_escaped_and_cut() {
+        assert_eq!(quote("a\"b"), r#""a\"b""#);
+        assert_eq!(quote(&"x".repeat(100)), format!("{:?}…", "x".repeat(64)));
+    }
+}
