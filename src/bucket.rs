@@ -64,9 +64,7 @@ impl BucketRule {
     pub fn describe(self, prefix: &BucketPrefix) -> String {
         match self {
             Self::Length => "must be 3 to 63 characters long".into(),
-            Self::Characters => {
-                "may contain only lower-case letters, digits, '.' and '-'".into()
-            }
+            Self::Characters => "may contain only lower-case letters, digits, '.' and '-'".into(),
             Self::Ends => "must begin and end with a lower-case letter or a digit".into(),
             Self::AdjacentPeriods => "must not contain two adjacent periods ('..')".into(),
             Self::IpAddressShape => {
@@ -108,7 +106,10 @@ fn broken_rules(prefix: &BucketPrefix, name: &str) -> Vec<BucketRule> {
             BucketRule::ReservedSuffix,
             !RESERVED_SUFFIXES.iter().any(|s| name.ends_with(s)),
         ),
-        (BucketRule::ForwardingPrefix, name.starts_with(prefix.as_str())),
+        (
+            BucketRule::ForwardingPrefix,
+            name.starts_with(prefix.as_str()),
+        ),
     ];
     checks
         .into_iter()
@@ -147,7 +148,10 @@ mod tests {
 
     #[test]
     fn each_s3_rule_is_reported_on_its_own() {
-        assert_eq!(broken(&format!("mp-forwarding-{}", "a".repeat(50))), [Length]);
+        assert_eq!(
+            broken(&format!("mp-forwarding-{}", "a".repeat(50))),
+            [Length]
+        );
         assert_eq!(broken("mp-forwarding-Acme"), [Characters]);
         assert_eq!(broken("mp-forwarding-acme_1"), [Characters]);
         assert_eq!(broken("mp-forwarding-acme-"), [Ends]);
@@ -172,7 +176,10 @@ mod tests {
             [IpAddressShape]
         );
         let xn: BucketPrefix = "x".parse().unwrap();
-        assert_eq!(BucketName::parse(&xn, "xn--acme").unwrap_err(), [ReservedPrefix]);
+        assert_eq!(
+            BucketName::parse(&xn, "xn--acme").unwrap_err(),
+            [ReservedPrefix]
+        );
         assert_eq!(
             BucketName::parse(&any, "amzn-s3-demo-x").unwrap_err(),
             [ReservedPrefix]
@@ -182,7 +189,10 @@ mod tests {
     #[test]
     fn every_broken_rule_is_listed_at_once() {
         assert_eq!(broken(""), [Length, Ends, ForwardingPrefix]);
-        assert_eq!(broken("-X..y"), [Characters, Ends, AdjacentPeriods, ForwardingPrefix]);
+        assert_eq!(
+            broken("-X..y"),
+            [Characters, Ends, AdjacentPeriods, ForwardingPrefix]
+        );
     }
 
     #[test]

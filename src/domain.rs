@@ -213,7 +213,10 @@ impl TryFrom<i64> for Port {
     fn try_from(n: i64) -> Result<Self, InvalidValue> {
         match u16::try_from(n) {
             Ok(p) if p != 0 => Ok(Self(p)),
-            _ => Err(InvalidValue::new("a port number from 1 to 65535", &n.to_string())),
+            _ => Err(InvalidValue::new(
+                "a port number from 1 to 65535",
+                &n.to_string(),
+            )),
         }
     }
 }
@@ -342,21 +345,26 @@ fn split_https_url(s: &str) -> Option<(&str, &str)> {
     let (authority, path) = rest.find('/').map_or((rest, ""), |i| rest.split_at(i));
     let host = match authority.split_once(':') {
         Some((host, port)) => {
-            port.parse::<u16>().ok().filter(|p| *p != 0 && !port.starts_with('0'))?;
+            port.parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0 && !port.starts_with('0'))?;
             host
         }
         None => authority,
     };
-    let path_ok = path.bytes().all(|b| {
-        b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&b)
-    }) && percent_escapes_ok(path);
+    let path_ok = path
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&b))
+        && percent_escapes_ok(path);
     (is_hostname(host) && path_ok).then_some((host, path))
 }
 
 fn percent_escapes_ok(path: &str) -> bool {
     let b = path.as_bytes();
     b.iter().enumerate().all(|(i, &c)| {
-        c != b'%' || (b.get(i + 1).is_some_and(u8::is_ascii_hexdigit) && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
+        c != b'%'
+            || (b.get(i + 1).is_some_and(u8::is_ascii_hexdigit)
+                && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit))
     })
 }
 
@@ -367,9 +375,9 @@ pub(crate) fn is_aws_region(s: &str) -> bool {
         && parts.len() >= 3
         && parts[0].len() == 2
         && parts[..parts.len() - 1].iter().all(lower_word)
-        && parts.last().is_some_and(|n| {
-            (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit())
-        })
+        && parts
+            .last()
+            .is_some_and(|n| (1..=2).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Splits `arn:{partition}:iam::{account}:role/{path/}{name}` into account and role.
@@ -421,7 +429,19 @@ mod tests {
         for good in ["us1", "eu1", "au1", "us2", "ab123"] {
             assert!(ok::<PodId>(good), "{good}");
         }
-        for bad in ["", "us", "EU1", "u1", "usa1", "eu-1", "1eu", "eu1 ", "eu1a", "éu1", "ab1234567890123"] {
+        for bad in [
+            "",
+            "us",
+            "EU1",
+            "u1",
+            "usa1",
+            "eu-1",
+            "1eu",
+            "eu1 ",
+            "eu1a",
+            "éu1",
+            "ab1234567890123",
+        ] {
             assert!(!ok::<PodId>(bad), "{bad:?}");
         }
     }
@@ -438,8 +458,18 @@ mod tests {
         }
         let long_label = format!("{}.com", "a".repeat(64));
         for bad in [
-            "", "localhost", "SFTP.mparticle.com", "-a.com", "a-.com", "a..com", ".a.com",
-            "a.com.", "1.2.3.4", "a_b.com", "a b.com", long_label.as_str(),
+            "",
+            "localhost",
+            "SFTP.mparticle.com",
+            "-a.com",
+            "a-.com",
+            "a..com",
+            ".a.com",
+            "a.com.",
+            "1.2.3.4",
+            "a_b.com",
+            "a b.com",
+            long_label.as_str(),
         ] {
             assert!(!ok::<Hostname>(bad), "{bad:?}");
         }
@@ -451,7 +481,9 @@ mod tests {
         assert_eq!(url.as_str(), "https://app.mparticle.com");
         assert_eq!(url.host(), "app.mparticle.com");
         assert_eq!(url.path(), "");
-        let url: HttpsUrl = "https://s2s.eu1.mparticle.com:443/v2/events".parse().unwrap();
+        let url: HttpsUrl = "https://s2s.eu1.mparticle.com:443/v2/events"
+            .parse()
+            .unwrap();
         assert_eq!(url.host(), "s2s.eu1.mparticle.com");
         assert_eq!(url.path(), "/v2/events");
     }
@@ -478,10 +510,24 @@ mod tests {
 
     #[test]
     fn aws_regions_have_the_us_east_1_shape() {
-        for good in ["us-east-1", "eu-central-1", "ap-southeast-2", "us-gov-west-1"] {
+        for good in [
+            "us-east-1",
+            "eu-central-1",
+            "ap-southeast-2",
+            "us-gov-west-1",
+        ] {
             assert!(ok::<AwsRegion>(good), "{good}");
         }
-        for bad in ["", "us-east", "US-EAST-1", "useast1", "us-east-1a", "u-east-1", "us--1", "us-east-123"] {
+        for bad in [
+            "",
+            "us-east",
+            "US-EAST-1",
+            "useast1",
+            "us-east-1a",
+            "u-east-1",
+            "us--1",
+            "us-east-123",
+        ] {
             assert!(!ok::<AwsRegion>(bad), "{bad:?}");
         }
     }
@@ -496,9 +542,13 @@ mod tests {
 
     #[test]
     fn iam_role_arns_name_an_account_and_a_role() {
-        let arn: IamRoleArn = "arn:aws:iam::583371261087:role/verifyrequest_lambda".parse().unwrap();
+        let arn: IamRoleArn = "arn:aws:iam::583371261087:role/verifyrequest_lambda"
+            .parse()
+            .unwrap();
         assert_eq!(arn.account_id(), "583371261087");
-        assert!(ok::<IamRoleArn>("arn:aws:iam::338661164609:role/service/Prod-Role-DG12-Default"));
+        assert!(ok::<IamRoleArn>(
+            "arn:aws:iam::338661164609:role/service/Prod-Role-DG12-Default"
+        ));
         for bad in [
             "arn:aws:iam::58337126108:role/x",
             "arn:aws:iam::583371261087:user/x",
@@ -523,7 +573,10 @@ mod tests {
 
     #[test]
     fn ipv4_addresses_are_canonical() {
-        assert_eq!("18.157.92.224".parse::<Ipv4>().unwrap().to_string(), "18.157.92.224");
+        assert_eq!(
+            "18.157.92.224".parse::<Ipv4>().unwrap().to_string(),
+            "18.157.92.224"
+        );
         for bad in ["18.157.92", "18.157.92.256", "018.157.92.224", "::1", ""] {
             assert!(!ok::<Ipv4>(bad), "{bad:?}");
         }
@@ -543,7 +596,10 @@ mod tests {
     #[test]
     fn an_error_says_what_was_expected_and_quotes_what_was_given() {
         let err = "1.2.3".parse::<Ipv4>().unwrap_err();
-        assert_eq!(err.to_string(), r#"expected an IPv4 address like "18.157.92.224", got "1.2.3""#);
+        assert_eq!(
+            err.to_string(),
+            r#"expected an IPv4 address like "18.157.92.224", got "1.2.3""#
+        );
     }
 
     #[test]

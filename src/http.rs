@@ -64,10 +64,19 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/pods", get(list_pods))
         .route("/pods/{pod}", get(|pod: PodRef| pod.serve(Part::Whole)))
-        .route("/pods/{pod}/login", get(|pod: PodRef| pod.serve(Part::Login)))
-        .route("/pods/{pod}/events-api", get(|pod: PodRef| pod.serve(Part::EventsApi)))
+        .route(
+            "/pods/{pod}/login",
+            get(|pod: PodRef| pod.serve(Part::Login)),
+        )
+        .route(
+            "/pods/{pod}/events-api",
+            get(|pod: PodRef| pod.serve(Part::EventsApi)),
+        )
         .route("/pods/{pod}/sftp", get(|pod: PodRef| pod.serve(Part::Sftp)))
-        .route("/pods/{pod}/rules", get(|pod: PodRef| pod.serve(Part::Rules)))
+        .route(
+            "/pods/{pod}/rules",
+            get(|pod: PodRef| pod.serve(Part::Rules)),
+        )
         .route("/pods/{pod}/aws", get(|pod: PodRef| pod.serve(Part::Aws)))
         .route("/pods/{pod}/bucket-policy", post(bucket_policy))
         .fallback(no_route)
@@ -107,28 +116,26 @@ async fn bucket_policy(
 ) -> Result<Response, ApiError> {
     let table = pod.catalog.table();
     let prefix = &table.s3().bucket_prefix;
-    let bucket = BucketName::parse(prefix, &request.bucket).map_err(|rules| {
-        ApiError::Invalid {
-            detail: format!(
-                "The bucket name {} breaks {} rule{}: {}.",
-                crate::problem::quote(&request.bucket),
-                rules.len(),
-                if rules.len() == 1 { "" } else { "s" },
-                rules
-                    .iter()
-                    .map(|r| r.describe(prefix))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            ),
-            errors: rules
+    let bucket = BucketName::parse(prefix, &request.bucket).map_err(|rules| ApiError::Invalid {
+        detail: format!(
+            "The bucket name {} breaks {} rule{}: {}.",
+            crate::problem::quote(&request.bucket),
+            rules.len(),
+            if rules.len() == 1 { "" } else { "s" },
+            rules
                 .iter()
-                .map(|r| FieldError {
-                    pointer: "#/bucket".into(),
-                    rule: r.to_string(),
-                    detail: r.describe(prefix),
-                })
-                .collect(),
-        }
+                .map(|r| r.describe(prefix))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        errors: rules
+            .iter()
+            .map(|r| FieldError {
+                pointer: "#/bucket".into(),
+                rule: r.to_string(),
+                detail: r.describe(prefix),
+            })
+            .collect(),
     })?;
     let pod = table.pod_at(pod.position);
     Ok(json_bytes(

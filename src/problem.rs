@@ -105,10 +105,9 @@ impl ApiError {
                     .into()
             }
             Self::BadRequest { detail } | Self::Invalid { detail, .. } => detail.clone(),
-            Self::PayloadTooLarge => format!(
-                "The request body is larger than {} KiB.",
-                BODY_LIMIT / 1024
-            ),
+            Self::PayloadTooLarge => {
+                format!("The request body is larger than {} KiB.", BODY_LIMIT / 1024)
+            }
             Self::UnsupportedMediaType => {
                 "The request body must be JSON, sent with Content-Type: application/json.".into()
             }
@@ -195,13 +194,30 @@ mod tests {
     #[test]
     fn each_error_has_its_status() {
         let cases = [
-            (ApiError::UnknownPod { given: "x".into(), known: vec![] }, 404),
+            (
+                ApiError::UnknownPod {
+                    given: "x".into(),
+                    known: vec![],
+                },
+                404,
+            ),
             (ApiError::NoRoute { path: "/x".into() }, 404),
             (ApiError::MethodNotAllowed, 405),
-            (ApiError::BadRequest { detail: String::new() }, 400),
+            (
+                ApiError::BadRequest {
+                    detail: String::new(),
+                },
+                400,
+            ),
             (ApiError::PayloadTooLarge, 413),
             (ApiError::UnsupportedMediaType, 415),
-            (ApiError::Invalid { detail: String::new(), errors: vec![] }, 422),
+            (
+                ApiError::Invalid {
+                    detail: String::new(),
+                    errors: vec![],
+                },
+                422,
+            ),
         ];
         for (error, status) in cases {
             assert_eq!(error.status().as_u16(), status, "{error:?}");
@@ -211,8 +227,15 @@ mod tests {
     #[test]
     fn an_unknown_pod_lists_the_known_ones_up_to_a_limit() {
         let known: Vec<String> = (0..25).map(|i| format!("p{i}")).collect();
-        let detail = ApiError::UnknownPod { given: "zz9".into(), known }.detail();
-        assert!(detail.starts_with("There is no pod \"zz9\". The pods are: p0, p1,"), "{detail}");
+        let detail = ApiError::UnknownPod {
+            given: "zz9".into(),
+            known,
+        }
+        .detail();
+        assert!(
+            detail.starts_with("There is no pod \"zz9\". The pods are: p0, p1,"),
+            "{detail}"
+        );
         assert!(detail.ends_with("p19 and 5 more."), "{detail}");
     }
 

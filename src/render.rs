@@ -104,7 +104,10 @@ mod tests {
     #[test]
     fn iam_resources_follow_the_page_for_the_region() {
         let [logs, lambda] = iam_resources(&region(), &"mpr".parse().unwrap());
-        assert_eq!(logs, "arn:aws:logs:eu-central-1:*:log-group:/aws/lambda/mpr*");
+        assert_eq!(
+            logs,
+            "arn:aws:logs:eu-central-1:*:log-group:/aws/lambda/mpr*"
+        );
         assert_eq!(lambda, "arn:aws:lambda:eu-central-1:*:function:mpr*");
     }
 
@@ -128,7 +131,8 @@ mod tests {
             "arn:aws:iam::111111111111:role/a".parse().unwrap(),
             "arn:aws:iam::111111111111:role/b".parse().unwrap(),
         ];
-        let bucket = BucketName::parse(&"mp-forwarding-".parse().unwrap(), "mp-forwarding-x").unwrap();
+        let bucket =
+            BucketName::parse(&"mp-forwarding-".parse().unwrap(), "mp-forwarding-x").unwrap();
         let policy: serde_json::Value =
             serde_json::from_str(&bucket_policy(&principals, &bucket)).unwrap();
         assert_eq!(policy["Version"], "2012-10-17");

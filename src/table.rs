@@ -14,8 +14,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::domain::{
-    AccountId, AwsRegion, BucketPrefix, HttpsUrl, Hostname, IamRoleArn, Ipv4, Label,
-    LambdaAlias, LambdaFunctionName, NonEmpty, PodId, Port,
+    AccountId, AwsRegion, BucketPrefix, Hostname, HttpsUrl, IamRoleArn, Ipv4, Label, LambdaAlias,
+    LambdaFunctionName, NonEmpty, PodId, Port,
 };
 
 /// The table compiled into the binary: the default when no file is named.
@@ -450,7 +450,9 @@ mod tests {
     }
 
     fn error_of(text: &str) -> String {
-        load(text).expect_err("the table should be refused").to_string()
+        load(text)
+            .expect_err("the table should be refused")
+            .to_string()
     }
 
     #[test]
@@ -505,7 +507,11 @@ mod tests {
         let err = error_of(&edited("id = \"us2\"", "id = \"us1\""));
         assert!(err.contains("pods[1].id"), "{err}");
         assert!(err.contains("already used by pods[0]"), "{err}");
-        let line = BUILTIN_TOML.lines().position(|l| l == "id = \"us2\"").unwrap() + 1;
+        let line = BUILTIN_TOML
+            .lines()
+            .position(|l| l == "id = \"us2\"")
+            .unwrap()
+            + 1;
         assert!(err.starts_with(&format!("pods.toml:{line}:")), "{err}");
     }
 
@@ -520,13 +526,22 @@ mod tests {
     fn every_kind_of_invalid_value_is_refused() {
         for (from, to) in [
             ("id = \"eu1\"", "id = \"EU1\""),
-            ("\"https://app.eu1.mparticle.com\"", "\"http://app.eu1.mparticle.com\""),
+            (
+                "\"https://app.eu1.mparticle.com\"",
+                "\"http://app.eu1.mparticle.com\"",
+            ),
             ("\"sftp.eu1.mparticle.com\"", "\"sftp eu1\""),
             ("port = 4422\nip = \"18", "port = 0\nip = \"18"),
             ("\"eu-central-1\"", "\"Frankfurt\""),
             ("\"999999999999\"", "\"9999\""),
-            ("arn:aws:iam::583371261087:role/verifyrequest_lambda", "arn:aws:iam::583371261087:user/x"),
-            ("login_urls = [\"https://app.au1.mparticle.com\"]", "login_urls = []"),
+            (
+                "arn:aws:iam::583371261087:role/verifyrequest_lambda",
+                "arn:aws:iam::583371261087:user/x",
+            ),
+            (
+                "login_urls = [\"https://app.au1.mparticle.com\"]",
+                "login_urls = []",
+            ),
             ("\"$LATEST\"]", "\"LATEST!\"]"),
         ] {
             let err = load(&edited(from, to)).err();
@@ -555,7 +570,10 @@ mod tests {
 
     #[test]
     fn a_host_or_ip_claimed_by_two_pods_is_refused() {
-        let err = error_of(&edited("\"sftp.us2.mparticle.com\"", "\"sftp.us1.mparticle.com\""));
+        let err = error_of(&edited(
+            "\"sftp.us2.mparticle.com\"",
+            "\"sftp.us1.mparticle.com\"",
+        ));
         assert!(err.contains("already listed by pod us1"), "{err}");
         let err = error_of(&edited("\"52.45.156.86\"", "\"34.199.76.170\""));
         assert!(err.contains("pods[1].sftp.ip"), "{err}");
@@ -572,12 +590,21 @@ mod tests {
     fn every_problem_is_reported_not_just_the_first() {
         let text = edited("id = \"us2\"", "id = \"us1\"");
         let text = text.replacen("\"mprmylambdafunction\"", "\"mylambda\"", 1);
-        assert_eq!(load(&text).unwrap_err().problems().len(), 2, "{}", error_of(&text));
+        assert_eq!(
+            load(&text).unwrap_err().problems().len(),
+            2,
+            "{}",
+            error_of(&text)
+        );
     }
 
     #[test]
     fn a_missing_file_is_named() {
         let err = Table::from_path(Path::new("/nonexistent/pods.toml")).unwrap_err();
-        assert!(err.to_string().starts_with("/nonexistent/pods.toml: cannot read"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("/nonexistent/pods.toml: cannot read"),
+            "{err}"
+        );
     }
 }

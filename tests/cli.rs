@@ -1,0 +1,90 @@
+//! The command line: `podmeta check` like `nginx -t`, and refusing to start on a bad table.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_podmeta");
+const TABLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/pods.toml");
+
+fn broken_copy(name: &str, from: &str, to: &str) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(TABLE).unwrap();
+    assert!(text.contains(from));
+    let dir = std::env::temp_dir().join(format!("podmeta-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    path
+}
+
+#[test]
+fn check_accepts_the_shipped_table_with_a_one_line_summary() {
+    let out = Command::new(BIN).args(["check", TABLE]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stdout.ends_with("ok: 4 pods (us1, us2, eu1, au1)\n"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_refuses_a_broken_table_naming_file_line_and_value_with_exit_2() {
+    let path = broken_copy(
+        "bad-port.toml",
+        "port = 4422\nip = \"18",
+        "port = 70000\nip = \"18",
+    );
+    let out = Command::new(BIN).arg("check").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let line = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .position(|l| l == "port = 70000")
+        .unwrap()
+        + 1;
+    assert!(
+        stderr.starts_with(&format!("{}:{line}:", path.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pods[2].sftp.port"), "{stderr}");
+    assert!(
+        stderr.contains("expected a port number from 1 to 65535, got \"70000\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn serving_with_an_invalid_table_exits_2_before_binding() {
+    let path = broken_copy("bad-region.toml", "\"eu-central-1\"", "\"Frankfurt\"");
+    let out = Command::new(BIN)
+        .args(["--bind", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("AWS region"), "{stderr}");
+    assert!(!stderr.contains("ready"), "{stderr}");
+}
+
+#[test]
+fn the_config_can_be_named_by_environment_variable() {
+    let path = broken_copy("bad-env.toml", "\"ap-southeast-2\"", "\"sydney\"");
+    let out = Command::new(BIN)
+        .args(["--bind", "127.0.0.1:0"])
+        .env("PODMETA_CONFIG", &path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn check_of_a_missing_file_exits_2() {
+    let out = Command::new(BIN)
+        .args(["check", "/nonexistent/pods.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

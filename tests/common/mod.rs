@@ -1,0 +1,127 @@
+//! The one helper every integration test starts the app with.
+#![allow(dead_code)] // each test file uses its own subset of the helpers
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use podmeta::{AppState, Catalog, Table};
+use tower::ServiceExt;
+
+/// The app built from a table, driven in-process.
+pub struct TestApp {
+    pub state: AppState,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.body).expect("the body is UTF-8")
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("the body is not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get(header::CONTENT_TYPE)
+            .map_or("", |v| v.to_str().unwrap_or(""))
+    }
+
+    /// Asserts the response is a problem+json of `status` and returns its body.
+    pub fn problem(&self, status: u16) -> serde_json::Value {
+        assert_eq!(self.status.as_u16(), status, "{}", self.text());
+        assert_eq!(self.content_type(), "application/problem+json");
+        let body = self.json();
+        assert_eq!(body["status"], status);
+        for key in ["type", "title", "detail"] {
+            assert!(body[key].is_string(), "no {key} in {body}");
+        }
+        body
+    }
+}
+
+/// The app serving the compiled-in table.
+pub fn spawn_app() -> TestApp {
+    TestApp::with_table(Table::builtin().expect("the built-in table loads"))
+}
+
+impl TestApp {
+    pub fn with_table(table: Table) -> Self {
+        Self {
+            state: AppState::new(Catalog::new(table)),
+        }
+    }
+
+    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+        let response = podmeta::router(self.state.clone())
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("the body can be read")
+            .to_bytes()
+            .to_vec();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn send(&self, method: Method, path: &str) -> TestResponse {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .expect("a valid request");
+        self.request(request).await
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.send(Method::GET, path).await
+    }
+
+    /// POSTs `body` with the given content type (none if `None`).
+    pub async fn post(
+        &self,
+        path: &str,
+        content_type: Option<&str>,
+        body: impl Into<Body>,
+    ) -> TestResponse {
+        let mut request = Request::builder().method(Method::POST).uri(path);
+        if let Some(ct) = content_type {
+            request = request.header(header::CONTENT_TYPE, ct);
+        }
+        self.request(request.body(body.into()).expect("a valid request"))
+            .await
+    }
+
+    pub async fn post_bucket_policy(&self, pod: &str, body: &str) -> TestResponse {
+        self.post(
+            &format!("/pods/{pod}/bucket-policy"),
+            Some("application/json"),
+            body.to_owned(),
+        )
+        .await
+    }
+}
+
+/// The source page, as kept beside the tests (see `source_page_copy_is_current`).
+pub const SOURCE_PAGE: &str = include_str!("../fixtures/data-hosting-locations.md");
+
+/// The pods of the built-in table, in order.
+pub const PODS: [&str; 4] = ["us1", "us2", "eu1", "au1"];
