@@ -11,7 +11,9 @@ use crate::domain::{
     AwsRegion, BucketPrefix, HttpsUrl, IamRoleArn, Label, LambdaAlias, LambdaFunctionName,
     NonEmpty, PodId,
 };
+use crate::lookup::{LookupIndex, LookupKind, LookupQuery};
 use crate::render;
+use crate::sdk::{ServerSdk, direct_routing_host};
 use crate::table::{EventsApi, Pod, Sftp, Table};
 
 /// The parts of a pod that have a resource of their own.
@@ -24,16 +26,22 @@ pub enum Part {
     Sftp,
     Rules,
     Aws,
+    /// `/pods/{pod}/rules/iam-policy`: a document, not a JSON view.
+    IamPolicy,
+    /// `/pods/{pod}/sdks`.
+    Sdks,
 }
 
 impl Part {
-    const ALL: [Part; 6] = [
+    const ALL: [Part; 8] = [
         Part::Whole,
         Part::Login,
         Part::EventsApi,
         Part::Sftp,
         Part::Rules,
         Part::Aws,
+        Part::IamPolicy,
+        Part::Sdks,
     ];
 }
 
@@ -45,6 +53,8 @@ pub struct Catalog {
     pods_body: Bytes,
     /// Per pod, in table order: one body per [`Part`], indexed by `Part as usize`.
     pod_bodies: Vec<[Bytes; Part::ALL.len()]>,
+    /// What reverse lookups match against.
+    lookup: LookupIndex,
 }
 
 impl Catalog {
@@ -57,10 +67,26 @@ impl Catalog {
             .map(|pod| Part::ALL.map(|part| render_part(&table, pod, part)))
             .collect();
         Self {
+            lookup: LookupIndex::new(&table),
             table,
             pods_body,
             pod_bodies,
         }
+    }
+
+    /// Answers a reverse lookup: the body, or `None` when no pod matches.
+    pub fn lookup(&self, query: &LookupQuery) -> Option<Bytes> {
+        let positions = self.lookup.find(&self.table, query);
+        if positions.is_empty() {
+            return None;
+        }
+        Some(json(&LookupAnswer {
+            pods: positions
+                .iter()
+                .map(|&i| PodSummary::of(self.table.pod_at(i)))
+                .collect(),
+            matched_by: query.kind(),
+        }))
     }
 
     pub fn table(&self) -> &Table {
@@ -105,6 +131,13 @@ fn render_part(table: &Table, pod: &Pod, part: Part) -> Bytes {
             pod: id,
             part: AwsView::of(table, pod),
         }),
+        Part::IamPolicy => {
+            render::iam_policy(&pod.aws_region, &table.rules().function_prefix).into()
+        }
+        Part::Sdks => json(&Sub {
+            pod: id,
+            part: SdksView::of(table, pod),
+        }),
     }
 }
 
@@ -118,6 +151,13 @@ fn json<T: Serialize>(value: &T) -> Bytes {
 #[derive(Serialize)]
 struct PodList<'a> {
     pods: Vec<PodSummary<'a>>,
+}
+
+/// `GET /lookup`: the pods that match, and which parameter matched.
+#[derive(Serialize)]
+struct LookupAnswer<'a> {
+    pods: Vec<PodSummary<'a>>,
+    matched_by: LookupKind,
 }
 
 /// One pod in a list: enough to choose it, and where to find the rest.
@@ -163,7 +203,7 @@ struct PodView<'a> {
     rules: RulesView<'a>,
     s3: S3View<'a>,
     ip_ranges_url: &'a HttpsUrl,
-    sdks_requiring_pod: &'a NonEmpty<Label>,
+    sdks_requiring_pod: &'a NonEmpty<ServerSdk>,
 }
 
 impl<'a> PodView<'a> {
@@ -257,6 +297,79 @@ impl<'a> AwsView<'a> {
             aws_region: &pod.aws_region,
             bucket_prefix: s3.bucket_prefix,
             principals: s3.principals,
+        }
+    }
+}
+
+/// `GET /pods/{pod}/sdks`: how to point each SDK at this pod.
+#[derive(Serialize)]
+struct SdksView<'a> {
+    /// The Events API base URLs, canonical (for US1, the SDKs' default) first.
+    events_api_base_urls: Vec<&'a str>,
+    server_sdks: Vec<ServerSdkView>,
+    /// Per client-SDK host: the hosts of this pod, for direct URL routing.
+    client_sdk_hosts: Vec<ClientSdkHostView<'a>>,
+}
+
+#[derive(Serialize)]
+struct ServerSdkView {
+    sdk: ServerSdk,
+    /// The setting to change, as the SDK names it.
+    setting: &'static str,
+    /// The setting's value for this pod, canonical first.
+    values: Vec<String>,
+    /// True when the SDK's default already points at this pod, so nothing need change.
+    is_sdk_default: bool,
+    /// Code that sets the canonical value.
+    snippet: String,
+}
+
+#[derive(Serialize)]
+struct ClientSdkHostView<'a> {
+    /// The client SDK's default host (`jssdks.mparticle.com`).
+    default_host: &'a str,
+    /// This pod's hosts: for the default pod its default host first.
+    hosts: Vec<String>,
+}
+
+impl<'a> SdksView<'a> {
+    fn of(table: &'a Table, pod: &'a Pod) -> Self {
+        let bases = pod.events_api_bases();
+        let is_default = table.pod_at(table.default_pod_position()).id() == pod.id();
+        let server_sdks = table
+            .sdks_requiring_pod()
+            .iter()
+            .map(|&sdk| {
+                let values: Vec<String> = bases.iter().map(|b| sdk.value(b)).collect();
+                ServerSdkView {
+                    sdk,
+                    setting: sdk.setting(),
+                    snippet: sdk.snippet(values.first().map_or("", String::as_str)),
+                    values,
+                    is_sdk_default: is_default,
+                }
+            })
+            .collect();
+        let client_sdk_hosts = table
+            .client_sdks()
+            .hosts
+            .iter()
+            .map(|host| {
+                let direct = direct_routing_host(host, pod.id());
+                ClientSdkHostView {
+                    default_host: host.as_str(),
+                    hosts: if is_default {
+                        vec![host.to_string(), direct]
+                    } else {
+                        vec![direct]
+                    },
+                }
+            })
+            .collect();
+        Self {
+            events_api_base_urls: bases,
+            server_sdks,
+            client_sdk_hosts,
         }
     }
 }

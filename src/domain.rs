@@ -23,7 +23,7 @@ pub struct InvalidValue {
 }
 
 impl InvalidValue {
-    fn new(expected: &'static str, got: &str) -> Self {
+    pub(crate) fn new(expected: &'static str, got: &str) -> Self {
         // Long or binary input is cut, so that an error message stays one readable line.
         const MAX: usize = 80;
         let mut cut: String = got.chars().take(MAX).collect();

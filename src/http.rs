@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Request, State};
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -16,8 +16,10 @@ use serde::Deserialize;
 
 use crate::bucket::BucketName;
 use crate::catalog::{Catalog, Part};
-use crate::problem::{ApiError, BODY_LIMIT, FieldError};
+use crate::lookup::LookupQuery;
+use crate::problem::{ApiError, BODY_LIMIT, FieldError, FieldLocation, quote};
 use crate::render;
+use crate::rules::{LambdaArnParams, ParamsError};
 
 /// What every handler shares: the current catalog.
 ///
@@ -56,7 +58,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/pods/{pod}/sftp"),
     ("GET", "/pods/{pod}/rules"),
     ("GET", "/pods/{pod}/aws"),
+    ("GET", "/pods/{pod}/rules/iam-policy"),
+    ("GET", "/pods/{pod}/rules/lambda-arn"),
+    ("GET", "/pods/{pod}/sdks"),
     ("POST", "/pods/{pod}/bucket-policy"),
+    ("GET", "/lookup"),
 ];
 
 /// The application: every route, with errors in the one problem shape.
@@ -78,10 +84,20 @@ pub fn router(state: AppState) -> Router {
             get(|pod: PodRef| pod.serve(Part::Rules)),
         )
         .route("/pods/{pod}/aws", get(|pod: PodRef| pod.serve(Part::Aws)))
+        .route(
+            "/pods/{pod}/rules/iam-policy",
+            get(|pod: PodRef| pod.serve(Part::IamPolicy)),
+        )
+        .route("/pods/{pod}/rules/lambda-arn", get(lambda_arn))
+        .route("/pods/{pod}/sdks", get(|pod: PodRef| pod.serve(Part::Sdks)))
         .route("/pods/{pod}/bucket-policy", post(bucket_policy))
+        .route("/lookup", get(lookup))
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Router::layer wraps each route (and the fallback) after routing, so the matched
+        // template is known to the access log.
+        .layer(axum::middleware::from_fn(crate::access_log::log_request))
         .with_state(state)
 }
 
@@ -131,7 +147,7 @@ async fn bucket_policy(
         errors: rules
             .iter()
             .map(|r| FieldError {
-                pointer: "#/bucket".into(),
+                location: FieldLocation::Pointer("#/bucket".into()),
                 rule: r.to_string(),
                 detail: r.describe(prefix),
             })
@@ -141,6 +157,68 @@ async fn bucket_policy(
     Ok(json_bytes(
         render::bucket_policy(&pod.s3.principals, &bucket).into(),
     ))
+}
+
+/// `GET /pods/{pod}/rules/lambda-arn?account_id=…&function=…&alias=…`: a Rules ARN.
+async fn lambda_arn(
+    pod: PodRef,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(pairs) = query?;
+    let table = pod.catalog.table();
+    let params = LambdaArnParams::parse(&pairs, table.rules())
+        .map_err(|e| ApiError::BadRequest {
+            detail: match e {
+                ParamsError::Unknown(name) => format!(
+                    "Unknown query parameter {}; expected account_id, function and alias.",
+                    quote(&name)
+                ),
+                ParamsError::Repeated(name) => {
+                    format!("The query parameter {name} is given more than once.")
+                }
+            },
+        })?
+        .map_err(|broken| ApiError::Invalid {
+            detail: broken
+                .iter()
+                .map(|b| b.detail.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+                + ".",
+            errors: broken
+                .into_iter()
+                .map(|b| FieldError {
+                    location: FieldLocation::Parameter(b.parameter.into()),
+                    rule: b.rule.into(),
+                    detail: b.detail,
+                })
+                .collect(),
+        })?;
+    let region = &table.pod_at(pod.position).aws_region;
+    let arn = render::lambda_arn(region, &params.account_id, &params.function, &params.alias);
+    Ok(json_bytes(
+        render::to_json(&serde_json::json!({ "arn": arn }), b"  ").into(),
+    ))
+}
+
+/// `GET /lookup?host=…` (or `url`, `ip`, `api_key`, `aws_region`, `arn`): which pods?
+///
+/// The query string may hold an API key: it is never logged, and no error quotes it.
+async fn lookup(
+    State(state): State<AppState>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(pairs) = query?;
+    let query = LookupQuery::parse(&pairs).map_err(|e| ApiError::BadRequest {
+        detail: e.to_string(),
+    })?;
+    state
+        .catalog()
+        .lookup(&query)
+        .map(json_bytes)
+        .ok_or_else(|| ApiError::NoMatch {
+            detail: format!("No pod matches this {}.", query.kind().name()),
+        })
 }
 
 async fn no_route(uri: Uri) -> ApiError {

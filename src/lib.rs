@@ -6,10 +6,15 @@
 //!   AWS region, account id, IAM role ARN, …). Each can only hold a valid value.
 //! - [`bucket`]: the S3 bucket-name rules, each reported on its own.
 //! - [`table`]: the file format of `config/pods.toml`; loading it is validating it.
-//! - [`render`]: pure functions from domain values to documents (bucket policy, ARNs).
+//! - [`render`]: pure functions from domain values to documents (bucket and IAM policies,
+//!   ARNs).
+//! - [`sdk`]: how each server SDK is pointed at a pod; client-SDK direct-routing hosts.
+//! - [`rules`]: the Lambda ARN builder's parameters and their rules.
+//! - [`lookup`]: reverse lookup (host, URL, IP, API key, region, ARN → pods).
 //! - [`catalog`]: a loaded table plus every GET body, serialised once at load.
 //! - [`problem`]: the one error type and its RFC 9457 problem+json response.
 //! - [`http`]: the router, the shared state and the handlers.
+//! - [`access_log`]: one log line per request, by route template (never the query).
 //!
 //! # How a request flows
 //! The router matches the path; the `PodRef` extractor resolves `{pod}` (any case) in the
@@ -24,12 +29,16 @@
 //! - An endpoint: a renderer in [`render`], a handler and a route in [`http`] (and its
 //!   entry in [`http::ROUTES`]).
 
+pub mod access_log;
 pub mod bucket;
 pub mod catalog;
 pub mod domain;
 pub mod http;
+pub mod lookup;
 pub mod problem;
 pub mod render;
+pub mod rules;
+pub mod sdk;
 pub mod table;
 
 use std::future::Future;

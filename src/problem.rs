@@ -4,7 +4,7 @@
 //! to it. The body never carries internals (no Rust error text beyond what describes the
 //! client's own input) and never echoes more than a short, quoted piece of that input.
 
-use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -19,6 +19,8 @@ pub enum ApiError {
     UnknownPod { given: String, known: Vec<String> },
     /// 404: no resource at this path.
     NoRoute { path: String },
+    /// 404: a reverse lookup that no pod matches.
+    NoMatch { detail: String },
     /// 405: the resource exists but not for this method (axum adds `Allow`).
     MethodNotAllowed,
     /// 400: the request is malformed (JSON that does not parse, a path that does not
@@ -38,12 +40,23 @@ pub enum ApiError {
 /// One broken rule of a request value, in the style of RFC 9457's own example.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
-    /// A JSON pointer into the request body (`#/bucket`) or the name of a query parameter.
-    pub pointer: String,
+    /// Where the value is: a JSON pointer into the body (`#/bucket`), or a query
+    /// parameter.
+    #[serde(flatten)]
+    pub location: FieldLocation,
     /// A stable, machine-readable name of the rule.
     pub rule: String,
     /// The rule in a sentence.
     pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldLocation {
+    /// A JSON pointer into the request body, such as `#/bucket`.
+    Pointer(String),
+    /// The name of a query parameter.
+    Parameter(String),
 }
 
 /// The largest body that a request may carry.
@@ -55,7 +68,9 @@ const KNOWN_PODS_SHOWN: usize = 20;
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::UnknownPod { .. } | Self::NoRoute { .. } => StatusCode::NOT_FOUND,
+            Self::UnknownPod { .. } | Self::NoRoute { .. } | Self::NoMatch { .. } => {
+                StatusCode::NOT_FOUND
+            }
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -69,6 +84,7 @@ impl ApiError {
     fn problem_type(&self) -> &'static str {
         match self {
             Self::UnknownPod { .. } => "urn:podmeta:problem:unknown-pod",
+            Self::NoMatch { .. } => "urn:podmeta:problem:no-match",
             Self::Invalid { .. } => "urn:podmeta:problem:invalid-request",
             _ => "about:blank",
         }
@@ -77,6 +93,7 @@ impl ApiError {
     fn title(&self) -> &'static str {
         match self {
             Self::UnknownPod { .. } => "Unknown pod",
+            Self::NoMatch { .. } => "No matching pod",
             Self::Invalid { .. } => "Invalid request",
             other => other.status().canonical_reason().unwrap_or("Error"),
         }
@@ -104,7 +121,9 @@ impl ApiError {
                 "This resource does not support that method; the Allow header lists those it does."
                     .into()
             }
-            Self::BadRequest { detail } | Self::Invalid { detail, .. } => detail.clone(),
+            Self::BadRequest { detail }
+            | Self::Invalid { detail, .. }
+            | Self::NoMatch { detail } => detail.clone(),
             Self::PayloadTooLarge => {
                 format!("The request body is larger than {} KiB.", BODY_LIMIT / 1024)
             }
@@ -175,6 +194,14 @@ impl From<JsonRejection> for ApiError {
             other => Self::BadRequest {
                 detail: other.body_text(),
             },
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::BadRequest {
+            detail: rejection.body_text(),
         }
     }
 }

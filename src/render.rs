@@ -79,6 +79,64 @@ pub fn bucket_policy(principals: &[IamRoleArn; 2], bucket: &BucketName) -> Strin
     )
 }
 
+/// The IAM policy that mParticle's Rules need in a region, exactly as documented: three
+/// statements (logs, metrics, Lambda) with the documented actions in the documented
+/// order. Ready for `aws iam put-user-policy --policy-document file://…`.
+pub fn iam_policy(region: &AwsRegion, prefix: &LambdaFunctionName) -> String {
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Policy {
+        version: &'static str,
+        statement: [Statement; 3],
+    }
+    #[derive(Serialize)]
+    #[serde(rename_all = "PascalCase")]
+    struct Statement {
+        sid: &'static str,
+        effect: &'static str,
+        action: &'static [&'static str],
+        resource: [String; 1],
+    }
+
+    let [logs, lambda] = iam_resources(region, prefix);
+    let statement = |sid, action, resource| Statement {
+        sid,
+        effect: "Allow",
+        action,
+        resource: [resource],
+    };
+    to_json(
+        &Policy {
+            version: POLICY_VERSION,
+            statement: [
+                statement(
+                    "mpRulesLogs",
+                    &[
+                        "logs:CreateLogGroup",
+                        "logs:CreateLogStream",
+                        "logs:DescribeLogGroups",
+                        "logs:DescribeLogStreams",
+                        "logs:FilterLogEvents",
+                        "logs:PutLogEvents",
+                    ],
+                    logs,
+                ),
+                statement(
+                    "mpRulesMetrics",
+                    &["cloudwatch:GetMetricStatistics"],
+                    "*".into(),
+                ),
+                statement(
+                    "mpRulesLambda",
+                    &["lambda:InvokeFunction", "lambda:GetAlias"],
+                    lambda,
+                ),
+            ],
+        },
+        b"  ",
+    )
+}
+
 /// Pretty JSON with the given indent and a final newline.
 pub(crate) fn to_json<T: Serialize>(value: &T, indent: &[u8]) -> String {
     let mut out = Vec::with_capacity(512);

@@ -17,6 +17,7 @@ use crate::domain::{
     AccountId, AwsRegion, BucketPrefix, Hostname, HttpsUrl, IamRoleArn, Ipv4, Label, LambdaAlias,
     LambdaFunctionName, NonEmpty, PodId, Port,
 };
+use crate::sdk::ServerSdk;
 
 /// The table compiled into the binary: the default when no file is named.
 pub const BUILTIN_TOML: &str = include_str!("../config/pods.toml");
@@ -36,12 +37,23 @@ pub struct Table {
 #[serde(deny_unknown_fields)]
 struct TableFile {
     ip_ranges_url: HttpsUrl,
-    sdks_requiring_pod: NonEmpty<Label>,
+    /// The pod of API keys without a pod prefix, and of SDKs left at their defaults.
+    default_pod: Spanned<PodId>,
+    sdks_requiring_pod: NonEmpty<ServerSdk>,
+    client_sdks: ClientSdkFacts,
     s3: S3Facts,
     rules: RulesFacts,
     /// Missing and empty are both refused after parsing, with a message that says so.
     #[serde(default)]
     pods: Vec<Pod>,
+}
+
+/// Facts about the client SDKs shared by every pod.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientSdkFacts {
+    /// The default hosts; with direct URL routing a pod's are derived from them.
+    pub hosts: NonEmpty<Hostname>,
 }
 
 /// Facts about S3 forwarding shared by every pod.
@@ -109,6 +121,16 @@ pub struct PodS3 {
 impl Pod {
     pub fn id(&self) -> &PodId {
         self.id.get_ref()
+    }
+
+    /// The Events API base URLs (`https://s2s.eu1.mparticle.com/v2`), canonical first: each
+    /// events URL without its `/events`, which loading checked every one ends in.
+    pub fn events_api_bases(&self) -> Vec<&str> {
+        self.events_api
+            .events
+            .iter()
+            .map(|u| u.as_str().strip_suffix("/events").unwrap_or(u.as_str()))
+            .collect()
     }
 
     /// Every host name the pod's entries name: login, Events API and SFTP.
@@ -200,8 +222,20 @@ impl Table {
         &self.file.ip_ranges_url
     }
 
-    pub fn sdks_requiring_pod(&self) -> &NonEmpty<Label> {
+    pub fn sdks_requiring_pod(&self) -> &NonEmpty<ServerSdk> {
         &self.file.sdks_requiring_pod
+    }
+
+    pub fn client_sdks(&self) -> &ClientSdkFacts {
+        &self.file.client_sdks
+    }
+
+    /// The position of the pod of keys without a prefix (checked to exist at load).
+    pub fn default_pod_position(&self) -> usize {
+        self.index
+            .get(self.file.default_pod.get_ref())
+            .copied()
+            .unwrap_or(0)
     }
 
     pub fn s3(&self) -> &S3Facts {
@@ -244,6 +278,19 @@ fn check(text: &str, file: &TableFile) -> Vec<Problem> {
         ));
     }
 
+    let default_pod = &file.default_pod;
+    if !file.pods.iter().any(|p| p.id() == default_pod.get_ref()) {
+        problems.push(Problem::at_span(
+            text,
+            "default_pod".into(),
+            default_pod.span(),
+            format!(
+                "expected the id of a pod in this table, got {:?}",
+                default_pod.get_ref().as_str()
+            ),
+        ));
+    }
+
     let mut ids: HashMap<&PodId, usize> = HashMap::new();
     let mut hosts: HashMap<&str, &PodId> = HashMap::new();
     let mut ips: HashMap<Ipv4, &PodId> = HashMap::new();
@@ -259,7 +306,7 @@ fn check(text: &str, file: &TableFile) -> Vec<Problem> {
                 ),
             ));
         }
-        problems.extend(check_events_api(i, &pod.events_api));
+        problems.extend(check_events_api(i, pod));
         if pod.s3.principals[0] == pod.s3.principals[1] {
             problems.push(Problem::at_path(
                 &format!("pods[{i}].s3.principals"),
@@ -290,7 +337,8 @@ fn check(text: &str, file: &TableFile) -> Vec<Problem> {
 
 /// Each Events API list names one base URL per host (canonical first) and appends its own
 /// path; the three lists must agree, since SDK settings are derived from that base.
-fn check_events_api(i: usize, api: &EventsApi) -> Vec<Problem> {
+fn check_events_api(i: usize, pod: &Pod) -> Vec<Problem> {
+    let api = &pod.events_api;
     let lists = [
         ("events", &api.events, "/events"),
         ("bulkevents", &api.bulkevents, "/bulkevents"),
@@ -301,11 +349,7 @@ fn check_events_api(i: usize, api: &EventsApi) -> Vec<Problem> {
         ),
     ];
     let mut problems = Vec::new();
-    let bases: Vec<&str> = api
-        .events
-        .iter()
-        .map(|u| u.as_str().strip_suffix("/events").unwrap_or(u.as_str()))
-        .collect();
+    let bases = pod.events_api_bases();
     for (key, urls, suffix) in lists {
         for (j, url) in urls.iter().enumerate() {
             let path = format!("pods[{i}].events_api.{key}[{j}]");
@@ -595,6 +639,22 @@ mod tests {
             2,
             "{}",
             error_of(&text)
+        );
+    }
+
+    #[test]
+    fn an_sdk_podmeta_has_no_settings_for_is_refused() {
+        let err = error_of(&edited("\"Ruby\"]", "\"Rust\"]"));
+        assert!(err.contains("sdks_requiring_pod[4]"), "{err}");
+        assert!(err.contains("Go, Java, Node, Python or Ruby"), "{err}");
+    }
+
+    #[test]
+    fn the_default_pod_must_be_in_the_table() {
+        let err = error_of(&edited("default_pod = \"us1\"", "default_pod = \"us9\""));
+        assert!(
+            err.contains("default_pod: expected the id of a pod in this table"),
+            "{err}"
         );
     }
 

@@ -97,6 +97,7 @@ fn every_route_has_a_readme_example() {
             let is_post = c.contains("-X POST");
             (is_post == (*method == "POST"))
                 && c.split_whitespace().any(|word| {
+                    let word = word.trim_matches(['\'', '"']);
                     let Some(path) = word.strip_prefix(&format!("http://{DOCUMENTED_ADDRESS}"))
                     else {
                         return false;

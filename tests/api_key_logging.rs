@@ -1,0 +1,68 @@
+//! API keys are half a credential: a lookup by key leaves no trace of it in any log line
+//! (at any level) or error body.
+//!
+//! Alone in its own test binary: tracing caches per call site whether anyone listens, and
+//! tests on other threads without a subscriber would race this one's thread-local
+//! subscriber.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use common::spawn_app;
+
+/// A writer that keeps everything logged, for the test to read.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn an_api_key_leaves_no_trace_in_logs_or_error_bodies() {
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer({
+            let logs = logs.clone();
+            move || logs.clone()
+        })
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let app = spawn_app();
+    let secret = "Zq7SecretKeyHalf9x";
+    let mut bodies = Vec::new();
+    for query in [
+        format!("api_key=eu1-{secret}"),
+        format!("api_key=eu9-{secret}"),
+        format!("api_key={secret}%20x"),
+        format!("api_key=eu1-{secret}&host=app.mparticle.com"),
+        format!("eu1-{secret}"),
+        format!("eu1-{secret}=1"),
+    ] {
+        bodies.push(app.get(&format!("/lookup?{query}")).await.text().to_owned());
+    }
+
+    let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logged.contains("/lookup"),
+        "the access log did not run: {logged}"
+    );
+    assert!(
+        !logged.contains(secret),
+        "the key is in the logs:\n{logged}"
+    );
+    for body in bodies {
+        assert!(!body.contains(secret), "the key is in a body: {body}");
+    }
+}

@@ -1,0 +1,310 @@
+//! Reverse lookup: each kind with its hits, misses and bad input; and API keys leave no
+//! trace in logs or error bodies.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{PODS, TestApp, spawn_app};
+use serde_json::Value;
+
+/// The ids of the pods a lookup answers with, after checking the answer's shape.
+async fn lookup(app: &TestApp, query: &str, matched_by: &str) -> Vec<String> {
+    let response = app.get(&format!("/lookup?{query}")).await;
+    assert_eq!(
+        response.status,
+        StatusCode::OK,
+        "{query}: {}",
+        response.text()
+    );
+    let body = response.json();
+    assert_eq!(body["matched_by"], matched_by, "{query}");
+    let summaries = app.get("/pods").await.json();
+    body["pods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            // The same summaries as GET /pods.
+            let same = summaries["pods"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["id"] == p["id"]);
+            assert_eq!(Some(p), same, "{query}");
+            p["id"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+async fn miss(app: &TestApp, query: &str) -> Value {
+    let problem = app.get(&format!("/lookup?{query}")).await.problem(404);
+    assert_eq!(problem["type"], "urn:podmeta:problem:no-match", "{query}");
+    problem
+}
+
+async fn bad(app: &TestApp, query: &str) -> Value {
+    app.get(&format!("/lookup?{query}")).await.problem(400)
+}
+
+#[tokio::test]
+async fn every_host_in_the_table_finds_its_pod_in_any_case() {
+    let app = spawn_app();
+    for pod in PODS {
+        let body = app.get(&format!("/pods/{pod}")).await.json();
+        let mut hosts: Vec<String> = body["sftp"]["hosts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h.as_str().unwrap().to_owned())
+            .collect();
+        for url in body["login_urls"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(body["events_api"]["events"].as_array().unwrap())
+        {
+            hosts.push(url.as_str().unwrap().split('/').nth(2).unwrap().to_owned());
+        }
+        for host in hosts {
+            assert_eq!(
+                lookup(&app, &format!("host={host}"), "host").await,
+                [pod],
+                "{host}"
+            );
+            let upper = host.to_ascii_uppercase();
+            assert_eq!(
+                lookup(&app, &format!("host={upper}"), "host").await,
+                [pod],
+                "{upper}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn bare_mparticle_hosts_belong_where_the_table_says() {
+    let app = spawn_app();
+    assert_eq!(
+        lookup(&app, "host=sftp.mparticle.com", "host").await,
+        ["us1"]
+    );
+    assert_eq!(
+        lookup(&app, "host=app.mparticle.com", "host").await,
+        ["us1"]
+    );
+    assert_eq!(
+        lookup(&app, "host=s2s.mparticle.com", "host").await,
+        ["us1"]
+    );
+    assert_eq!(
+        lookup(&app, "host=sftp.mparticle.com:4422", "host").await,
+        ["us1"]
+    );
+    // Client-SDK default hosts route by API key: they name no pod.
+    miss(&app, "host=jssdks.mparticle.com").await;
+}
+
+#[tokio::test]
+async fn direct_routing_hosts_find_the_pod_they_name() {
+    let app = spawn_app();
+    for pod in PODS {
+        for label in ["jssdks", "identity", "nativesdks", "anything"] {
+            let host = format!("{label}.{pod}.mparticle.com");
+            assert_eq!(
+                lookup(&app, &format!("host={host}"), "host").await,
+                [pod],
+                "{host}"
+            );
+        }
+    }
+    miss(&app, "host=jssdks.eu9.mparticle.com").await;
+    miss(&app, "host=jssdks.eu1.example.com").await;
+    miss(&app, "host=example.com").await;
+}
+
+#[tokio::test]
+async fn host_lookups_refuse_what_is_not_a_host() {
+    let app = spawn_app();
+    for query in [
+        "host=",
+        "host=localhost",
+        "host=a%20b.com",
+        "host=34.199.76.170",
+        "host=https://app.mparticle.com",
+    ] {
+        let problem = bad(&app, query).await;
+        assert!(
+            problem["detail"].as_str().unwrap().starts_with("host:"),
+            "{query}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn url_lookups_go_by_the_urls_host() {
+    let app = spawn_app();
+    assert_eq!(
+        lookup(&app, "url=https://app.eu1.mparticle.com", "url").await,
+        ["eu1"]
+    );
+    assert_eq!(
+        lookup(
+            &app,
+            "url=https%3A%2F%2Fs2s.us2.mparticle.com%2Fv2%2Fbulkevents%3Fx%3D1",
+            "url"
+        )
+        .await,
+        ["us2"]
+    );
+    assert_eq!(
+        lookup(
+            &app,
+            "url=sftp://user@sftp.au1.mparticle.com:4422/in",
+            "url"
+        )
+        .await,
+        ["au1"]
+    );
+    assert_eq!(
+        lookup(
+            &app,
+            "url=https://identity.au1.mparticle.com/v1/identify",
+            "url"
+        )
+        .await,
+        ["au1"]
+    );
+    miss(&app, "url=https://example.com/").await;
+    for query in [
+        "url=",
+        "url=app.eu1.mparticle.com",
+        "url=https://",
+        "url=https://[::1]/",
+    ] {
+        bad(&app, query).await;
+    }
+}
+
+#[tokio::test]
+async fn ip_lookups_find_the_sftp_ips() {
+    let app = spawn_app();
+    for (ip, pod) in [
+        ("34.199.76.170", "us1"),
+        ("52.45.156.86", "us2"),
+        ("18.157.92.224", "eu1"),
+        ("13.55.216.94", "au1"),
+    ] {
+        assert_eq!(lookup(&app, &format!("ip={ip}"), "ip").await, [pod]);
+        assert_eq!(lookup(&app, &format!("ip=::ffff:{ip}"), "ip").await, [pod]);
+    }
+    miss(&app, "ip=10.0.0.1").await;
+    miss(&app, "ip=2001:db8::1").await;
+    for query in [
+        "ip=",
+        "ip=34.199.76",
+        "ip=34.199.76.300",
+        "ip=sftp.mparticle.com",
+        "ip=034.199.76.170",
+    ] {
+        bad(&app, query).await;
+    }
+}
+
+#[tokio::test]
+async fn api_key_lookups_go_by_the_keys_prefix() {
+    let app = spawn_app();
+    assert_eq!(
+        lookup(&app, "api_key=us2-0123abcd", "api_key").await,
+        ["us2"]
+    );
+    assert_eq!(
+        lookup(&app, "api_key=EU1-0123abcd", "api_key").await,
+        ["eu1"]
+    );
+    assert_eq!(
+        lookup(&app, "api_key=au1-0123-abcd", "api_key").await,
+        ["au1"]
+    );
+    assert_eq!(
+        lookup(&app, "api_key=us1-0123abcd", "api_key").await,
+        ["us1"]
+    );
+    assert_eq!(lookup(&app, "api_key=0123abcd", "api_key").await, ["us1"]);
+    miss(&app, "api_key=eu9-0123abcd").await;
+    for query in ["api_key=", "api_key=has%20space", "api_key=tab%09key"] {
+        bad(&app, query).await;
+    }
+}
+
+#[tokio::test]
+async fn region_lookups_find_every_pod_in_the_region() {
+    let app = spawn_app();
+    assert_eq!(
+        lookup(&app, "aws_region=us-east-1", "aws_region").await,
+        ["us1", "us2"]
+    );
+    assert_eq!(
+        lookup(&app, "aws_region=eu-central-1", "aws_region").await,
+        ["eu1"]
+    );
+    assert_eq!(
+        lookup(&app, "aws_region=ap-southeast-2", "aws_region").await,
+        ["au1"]
+    );
+    miss(&app, "aws_region=us-west-2").await;
+    bad(&app, "aws_region=Frankfurt").await;
+}
+
+#[tokio::test]
+async fn arn_lookups_match_principals_and_regions() {
+    let app = spawn_app();
+    for pod in PODS {
+        let body = app.get(&format!("/pods/{pod}")).await.json();
+        for principal in body["s3"]["principals"].as_array().unwrap() {
+            let principal = principal.as_str().unwrap();
+            assert_eq!(
+                lookup(&app, &format!("arn={principal}"), "arn").await,
+                [pod],
+                "{principal}"
+            );
+        }
+        for arn in body["rules"]["example_arns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(body["rules"]["iam_resources"].as_array().unwrap())
+        {
+            let region = body["aws_region"].as_str().unwrap();
+            let expected = lookup(&app, &format!("aws_region={region}"), "aws_region").await;
+            let arn = arn.as_str().unwrap().replace('$', "%24");
+            assert_eq!(
+                lookup(&app, &format!("arn={arn}"), "arn").await,
+                expected,
+                "{arn}"
+            );
+        }
+    }
+    miss(&app, "arn=arn:aws:iam::123456789012:role/other").await;
+    miss(&app, "arn=arn:aws:s3:::mp-forwarding-acme/*").await;
+    for query in [
+        "arn=",
+        "arn=arn:aws",
+        "arn=arn:aws:iam::1234:role/x",
+        "arn=not-an-arn",
+    ] {
+        bad(&app, query).await;
+    }
+}
+
+#[tokio::test]
+async fn a_lookup_needs_exactly_one_known_parameter() {
+    let app = spawn_app();
+    bad(&app, "").await;
+    let problem = bad(&app, "host=app.mparticle.com&ip=34.199.76.170").await;
+    assert!(problem["detail"].as_str().unwrap().contains("got 2"));
+    bad(&app, "host=app.mparticle.com&host=app.mparticle.com").await;
+    let problem = bad(&app, "hostname=app.mparticle.com").await;
+    assert!(problem["detail"].as_str().unwrap().contains("\"hostname\""));
+    assert_eq!(app.get("/lookup").await.status, StatusCode::BAD_REQUEST);
+}
