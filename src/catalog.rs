@@ -4,6 +4,10 @@
 //! time, and a GET request only picks the right bytes. A reload builds a whole new
 //! catalog and swaps it in; nothing here is ever mutated.
 
+use std::time::SystemTime;
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Serialize;
 
@@ -45,14 +49,58 @@ impl Part {
     ];
 }
 
+/// A JSON body and its strong ETag, ready to send.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    body: Bytes,
+    etag: HeaderValue,
+}
+
+impl Rendered {
+    /// Wraps a JSON body, hashing it for its ETag.
+    pub fn json(body: impl Into<Bytes>) -> Self {
+        let body = body.into();
+        let etag = HeaderValue::try_from(crate::digest::etag(&body))
+            // A quoted hex string is always a valid header value.
+            .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
+        Self { body, etag }
+    }
+
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
+    pub fn etag(&self) -> &HeaderValue {
+        &self.etag
+    }
+}
+
+impl IntoResponse for Rendered {
+    fn into_response(self) -> Response {
+        (
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                ),
+                (header::ETAG, self.etag),
+            ],
+            self.body,
+        )
+            .into_response()
+    }
+}
+
 /// A table and its pre-rendered responses.
 #[derive(Debug)]
 pub struct Catalog {
     table: Table,
+    /// When this table was loaded.
+    loaded_at: SystemTime,
     /// `GET /pods`.
-    pods_body: Bytes,
+    pods_body: Rendered,
     /// Per pod, in table order: one body per [`Part`], indexed by `Part as usize`.
-    pod_bodies: Vec<[Bytes; Part::ALL.len()]>,
+    pod_bodies: Vec<[Rendered; Part::ALL.len()]>,
     /// What reverse lookups match against.
     lookup: LookupIndex,
 }
@@ -68,6 +116,7 @@ impl Catalog {
             .collect();
         Self {
             lookup: LookupIndex::new(&table),
+            loaded_at: SystemTime::now(),
             table,
             pods_body,
             pod_bodies,
@@ -75,7 +124,7 @@ impl Catalog {
     }
 
     /// Answers a reverse lookup: the body, or `None` when no pod matches.
-    pub fn lookup(&self, query: &LookupQuery) -> Option<Bytes> {
+    pub fn lookup(&self, query: &LookupQuery) -> Option<Rendered> {
         let positions = self.lookup.find(&self.table, query);
         if positions.is_empty() {
             return None;
@@ -93,19 +142,23 @@ impl Catalog {
         &self.table
     }
 
+    pub fn loaded_at(&self) -> SystemTime {
+        self.loaded_at
+    }
+
     /// The body of `GET /pods`.
-    pub fn pods_body(&self) -> &Bytes {
+    pub fn pods_body(&self) -> &Rendered {
         &self.pods_body
     }
 
     /// The body of one part of the pod at `position`, a position that this catalog's own
     /// table gave (see [`Table::position_ignoring_case`]).
-    pub fn pod_body(&self, position: usize, part: Part) -> &Bytes {
+    pub fn pod_body(&self, position: usize, part: Part) -> &Rendered {
         &self.pod_bodies[position][part as usize]
     }
 }
 
-fn render_part(table: &Table, pod: &Pod, part: Part) -> Bytes {
+fn render_part(table: &Table, pod: &Pod, part: Part) -> Rendered {
     let id = pod.id();
     match part {
         Part::Whole => json(&PodView::of(table, pod)),
@@ -131,9 +184,10 @@ fn render_part(table: &Table, pod: &Pod, part: Part) -> Bytes {
             pod: id,
             part: AwsView::of(table, pod),
         }),
-        Part::IamPolicy => {
-            render::iam_policy(&pod.aws_region, &table.rules().function_prefix).into()
-        }
+        Part::IamPolicy => Rendered::json(render::iam_policy(
+            &pod.aws_region,
+            &table.rules().function_prefix,
+        )),
         Part::Sdks => json(&Sub {
             pod: id,
             part: SdksView::of(table, pod),
@@ -143,8 +197,8 @@ fn render_part(table: &Table, pod: &Pod, part: Part) -> Bytes {
 
 /// Resource bodies are pretty-printed with two spaces: people read them with curl, and
 /// the few bytes more cost nothing once they are pre-rendered.
-fn json<T: Serialize>(value: &T) -> Bytes {
-    Bytes::from(render::to_json(value, b"  "))
+pub(crate) fn json<T: Serialize>(value: &T) -> Rendered {
+    Rendered::json(render::to_json(value, b"  "))
 }
 
 /// `GET /pods`.

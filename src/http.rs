@@ -2,38 +2,89 @@
 //! HTTP and the catalog or the renderers.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Uri, header};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use bytes::Bytes;
-use serde::Deserialize;
+use axum::routing::{MethodRouter, get, post};
+use axum::{Json, Router, middleware};
+use serde::{Deserialize, Serialize};
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 
 use crate::bucket::BucketName;
-use crate::catalog::{Catalog, Part};
+use crate::catalog::{Catalog, Part, Rendered};
+use crate::layers::{self, X_REQUEST_ID};
 use crate::lookup::LookupQuery;
+use crate::metrics::Metrics;
 use crate::problem::{ApiError, BODY_LIMIT, FieldError, FieldLocation, quote};
 use crate::render;
 use crate::rules::{LambdaArnParams, ParamsError};
 
-/// What every handler shares: the current catalog.
+/// How the HTTP layer behaves; set from the command line.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// `Cache-Control: public, max-age=N` on resources.
+    pub cache_max_age: u32,
+    /// Origins allowed by CORS; empty means any.
+    pub cors_origins: Vec<HeaderValue>,
+    /// How long a request may take, body included, before it is answered 408.
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            cache_max_age: 300,
+            cors_origins: Vec::new(),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What every handler shares.
 ///
 /// The catalog is swapped whole on reload; a request loads it once and finishes on the
 /// catalog it started with, whatever happens meanwhile.
 #[derive(Clone)]
 pub struct AppState {
     catalog: Arc<ArcSwap<Catalog>>,
+    metrics: Arc<Metrics>,
+    /// Set once shutdown begins; `/readyz` answers 503 from then on.
+    draining: Arc<AtomicBool>,
+    settings: Arc<HttpSettings>,
+    /// `public, max-age=N`, made once from the settings.
+    cache_control: HeaderValue,
 }
 
 impl AppState {
     pub fn new(catalog: Catalog) -> Self {
+        Self::with_settings(catalog, HttpSettings::default())
+    }
+
+    pub fn with_settings(catalog: Catalog, settings: HttpSettings) -> Self {
+        let templates = route_table().into_iter().map(|r| r.path).collect();
+        // Registering a fixed set of distinct metric names can't fail; if it ever did, it
+        // would fail in every test, never only in production.
+        #[allow(clippy::expect_used)]
+        let metrics = Metrics::new(templates).expect("metric names are distinct");
+        metrics.table_in_force(&catalog);
+        let cache_control =
+            HeaderValue::try_from(format!("public, max-age={}", settings.cache_max_age))
+                .unwrap_or_else(|_| HeaderValue::from_static("no-cache"));
         Self {
             catalog: Arc::new(ArcSwap::from_pointee(catalog)),
+            metrics: Arc::new(metrics),
+            draining: Arc::new(AtomicBool::new(false)),
+            settings: Arc::new(settings),
+            cache_control,
         }
     }
 
@@ -44,70 +95,210 @@ impl AppState {
 
     /// Puts a new catalog in force; requests already running keep the old one.
     pub fn replace(&self, catalog: Catalog) {
+        self.metrics.table_in_force(&catalog);
         self.catalog.store(Arc::new(catalog));
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// From now on, report not-ready.
+    pub fn start_draining(&self) {
+        self.draining.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn draining_flag(&self) -> &AtomicBool {
+        &self.draining
+    }
+
+    pub(crate) fn cache_control(&self) -> &HeaderValue {
+        &self.cache_control
     }
 }
 
-/// Every route of the service, as `(method, path template)`; the contract test compares
-/// this list with the router's behaviour and with the OpenAPI document.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("GET", "/pods"),
-    ("GET", "/pods/{pod}"),
-    ("GET", "/pods/{pod}/login"),
-    ("GET", "/pods/{pod}/events-api"),
-    ("GET", "/pods/{pod}/sftp"),
-    ("GET", "/pods/{pod}/rules"),
-    ("GET", "/pods/{pod}/aws"),
-    ("GET", "/pods/{pod}/rules/iam-policy"),
-    ("GET", "/pods/{pod}/rules/lambda-arn"),
-    ("GET", "/pods/{pod}/sdks"),
-    ("POST", "/pods/{pod}/bucket-policy"),
-    ("GET", "/lookup"),
-];
+/// One route: its path template, its method, and its handler.
+pub struct RouteEntry {
+    pub path: &'static str,
+    pub method: Method,
+    handler: MethodRouter<AppState>,
+}
 
-/// The application: every route, with errors in the one problem shape.
+fn entry(path: &'static str, method: Method, handler: MethodRouter<AppState>) -> RouteEntry {
+    RouteEntry {
+        path,
+        method,
+        handler,
+    }
+}
+
+/// Every route of the service: the one list the router is built from, which the tests
+/// compare with the OpenAPI document. (HEAD is answered on every GET route.)
+pub fn route_table() -> Vec<RouteEntry> {
+    let part = |part: Part| get(move |pod: PodRef| pod.serve(part));
+    vec![
+        entry("/", Method::GET, get(index)),
+        entry("/healthz", Method::GET, get(healthz)),
+        entry("/readyz", Method::GET, get(readyz)),
+        entry("/metrics", Method::GET, get(metrics)),
+        entry("/openapi.yaml", Method::GET, get(openapi)),
+        entry("/pods", Method::GET, get(list_pods)),
+        entry("/pods/{pod}", Method::GET, part(Part::Whole)),
+        entry("/pods/{pod}/login", Method::GET, part(Part::Login)),
+        entry("/pods/{pod}/events-api", Method::GET, part(Part::EventsApi)),
+        entry("/pods/{pod}/sftp", Method::GET, part(Part::Sftp)),
+        entry("/pods/{pod}/rules", Method::GET, part(Part::Rules)),
+        entry("/pods/{pod}/aws", Method::GET, part(Part::Aws)),
+        entry("/pods/{pod}/rules/iam-policy", Method::GET, part(Part::IamPolicy)),
+        entry("/pods/{pod}/rules/lambda-arn", Method::GET, get(lambda_arn)),
+        entry("/pods/{pod}/sdks", Method::GET, part(Part::Sdks)),
+        entry("/pods/{pod}/bucket-policy", Method::POST, post(bucket_policy)),
+        entry("/lookup", Method::GET, get(lookup)),
+    ]
+}
+
+/// The application: every route, behind the middleware of [`crate::layers`] (whose
+/// module documentation gives their order and why).
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/pods", get(list_pods))
-        .route("/pods/{pod}", get(|pod: PodRef| pod.serve(Part::Whole)))
-        .route(
-            "/pods/{pod}/login",
-            get(|pod: PodRef| pod.serve(Part::Login)),
-        )
-        .route(
-            "/pods/{pod}/events-api",
-            get(|pod: PodRef| pod.serve(Part::EventsApi)),
-        )
-        .route("/pods/{pod}/sftp", get(|pod: PodRef| pod.serve(Part::Sftp)))
-        .route(
-            "/pods/{pod}/rules",
-            get(|pod: PodRef| pod.serve(Part::Rules)),
-        )
-        .route("/pods/{pod}/aws", get(|pod: PodRef| pod.serve(Part::Aws)))
-        .route(
-            "/pods/{pod}/rules/iam-policy",
-            get(|pod: PodRef| pod.serve(Part::IamPolicy)),
-        )
-        .route("/pods/{pod}/rules/lambda-arn", get(lambda_arn))
-        .route("/pods/{pod}/sdks", get(|pod: PodRef| pod.serve(Part::Sdks)))
-        .route("/pods/{pod}/bucket-policy", post(bucket_policy))
-        .route("/lookup", get(lookup))
+    let settings = &state.settings;
+    let cors = CorsLayer::new()
+        .allow_origin(if settings.cors_origins.is_empty() {
+            AllowOrigin::any()
+        } else {
+            AllowOrigin::list(settings.cors_origins.clone())
+        })
+        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
+        .allow_headers([header::CONTENT_TYPE, header::IF_NONE_MATCH, X_REQUEST_ID.clone()])
+        .expose_headers([header::ETAG, X_REQUEST_ID.clone()])
+        .max_age(Duration::from_secs(3600));
+
+    let router = route_table()
+        .into_iter()
+        .fold(Router::new(), |router, route| router.route(route.path, route.handler));
+    // Router::layer wraps each route and the fallback after routing, so every layer knows
+    // the matched route template. The last layer added is the outermost.
+    router
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        // Router::layer wraps each route (and the fallback) after routing, so the matched
-        // template is known to the access log.
-        .layer(axum::middleware::from_fn(crate::access_log::log_request))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            settings.request_timeout,
+        ))
+        .layer(CompressionLayer::new().gzip(true).br(true))
+        .layer(middleware::from_fn(layers::etag_per_encoding))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            layers::conditional_and_caching,
+        ))
+        .layer(middleware::from_fn(layers::problem_for_bare_errors))
+        .layer(cors)
+        .layer(middleware::from_fn_with_state(state.clone(), layers::observe))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .with_state(state)
 }
 
-/// A JSON response from bytes rendered earlier.
-fn json_bytes(body: Bytes) -> Response {
+/// `GET /`: what this service is, the table in force, and where everything is.
+async fn index(State(state): State<AppState>) -> Response {
+    #[derive(Serialize)]
+    struct Index<'a> {
+        service: &'static str,
+        version: &'static str,
+        table: TableInfo<'a>,
+        links: Vec<Link>,
+    }
+    #[derive(Serialize)]
+    struct TableInfo<'a> {
+        version: &'a str,
+        source: &'a str,
+        loaded_at: String,
+        pods: usize,
+    }
+    #[derive(Serialize)]
+    struct Link {
+        method: String,
+        href: &'static str,
+    }
+    let catalog = state.catalog();
+    let table = catalog.table();
+    let body = Index {
+        service: env!("CARGO_PKG_NAME"),
+        version: env!("CARGO_PKG_VERSION"),
+        table: TableInfo {
+            version: table.version(),
+            source: table.source(),
+            loaded_at: humantime::format_rfc3339_seconds(catalog.loaded_at()).to_string(),
+            pods: table.pods().len(),
+        },
+        links: route_table()
+            .into_iter()
+            .map(|r| Link {
+                method: r.method.to_string(),
+                href: r.path,
+            })
+            .collect(),
+    };
+    crate::catalog::json(&body).into_response()
+}
+
+/// `GET /healthz`: the process is alive and answering.
+async fn healthz() -> Response {
+    Rendered::json(&br#"{"status": "ok"}
+"#[..])
+    .into_response()
+}
+
+/// `GET /readyz`: a table is loaded (always, once serving) and shutdown has not begun.
+async fn readyz(State(state): State<AppState>) -> Response {
+    if layers::is_draining(&state) {
+        ApiError::NotReady.into_response()
+    } else {
+        Rendered::json(&br#"{"status": "ready"}
+"#[..])
+        .into_response()
+    }
+}
+
+/// `GET /metrics`: Prometheus text format.
+async fn metrics(State(state): State<AppState>) -> Response {
     (
         [(
             header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
+            HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
         )],
+        state.metrics().render(),
+    )
+        .into_response()
+}
+
+/// The OpenAPI document, compiled in.
+pub const OPENAPI_YAML: &str = include_str!("../openapi.yaml");
+
+/// `GET /openapi.yaml`: the contract this service keeps.
+async fn openapi() -> Response {
+    static RENDERED: std::sync::LazyLock<(bytes::Bytes, HeaderValue)> =
+        std::sync::LazyLock::new(|| {
+            let etag = HeaderValue::try_from(crate::digest::etag(OPENAPI_YAML.as_bytes()))
+                .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
+            (bytes::Bytes::from_static(OPENAPI_YAML.as_bytes()), etag)
+        });
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("application/yaml")),
+            (header::ETAG, RENDERED.1.clone()),
+        ],
+        RENDERED.0.clone(),
+    )
+        .into_response()
+}
+
+/// A JSON answer to a POST: no ETag, since it describes no resource that a GET could fetch.
+fn posted_json(body: String) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         body,
     )
         .into_response()
@@ -115,7 +306,7 @@ fn json_bytes(body: Bytes) -> Response {
 
 /// `GET /pods`: a summary of every pod, in table order.
 async fn list_pods(State(state): State<AppState>) -> Response {
-    json_bytes(state.catalog().pods_body().clone())
+    state.catalog().pods_body().clone().into_response()
 }
 
 /// The body of `POST /pods/{pod}/bucket-policy`.
@@ -154,9 +345,7 @@ async fn bucket_policy(
             .collect(),
     })?;
     let pod = table.pod_at(pod.position);
-    Ok(json_bytes(
-        render::bucket_policy(&pod.s3.principals, &bucket).into(),
-    ))
+    Ok(posted_json(render::bucket_policy(&pod.s3.principals, &bucket)))
 }
 
 /// `GET /pods/{pod}/rules/lambda-arn?account_id=…&function=…&alias=…`: a Rules ARN.
@@ -196,9 +385,7 @@ async fn lambda_arn(
         })?;
     let region = &table.pod_at(pod.position).aws_region;
     let arn = render::lambda_arn(region, &params.account_id, &params.function, &params.alias);
-    Ok(json_bytes(
-        render::to_json(&serde_json::json!({ "arn": arn }), b"  ").into(),
-    ))
+    Ok(Rendered::json(render::to_json(&serde_json::json!({ "arn": arn }), b"  ")).into_response())
 }
 
 /// `GET /lookup?host=…` (or `url`, `ip`, `api_key`, `aws_region`, `arn`): which pods?
@@ -215,7 +402,7 @@ async fn lookup(
     state
         .catalog()
         .lookup(&query)
-        .map(json_bytes)
+        .map(IntoResponse::into_response)
         .ok_or_else(|| ApiError::NoMatch {
             detail: format!("No pod matches this {}.", query.kind().name()),
         })
@@ -242,7 +429,10 @@ struct PodRef {
 impl PodRef {
     /// `GET /pods/{pod}` or one of its parts: the body rendered at load.
     async fn serve(self, part: Part) -> Response {
-        json_bytes(self.catalog.pod_body(self.position, part).clone())
+        self.catalog
+            .pod_body(self.position, part)
+            .clone()
+            .into_response()
     }
 }
 

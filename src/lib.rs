@@ -14,7 +14,12 @@
 //! - [`catalog`]: a loaded table plus every GET body, serialised once at load.
 //! - [`problem`]: the one error type and its RFC 9457 problem+json response.
 //! - [`http`]: the router, the shared state and the handlers.
-//! - [`access_log`]: one log line per request, by route template (never the query).
+//! - [`layers`]: the middleware around every route: request id, access log and metrics,
+//!   CORS, conditional GET and caching, compression, timeouts.
+//! - [`metrics`]: the Prometheus metrics.
+//! - [`digest`]: SHA-256 for table versions and ETags.
+//! - [`server`]: the accept loop, header-read timeout and graceful drain.
+//! - [`reload`]: reloading the table on SIGHUP and on file changes.
 //!
 //! # How a request flows
 //! The router matches the path; the `PodRef` extractor resolves `{pod}` (any case) in the
@@ -29,59 +34,23 @@
 //! - An endpoint: a renderer in [`render`], a handler and a route in [`http`] (and its
 //!   entry in [`http::ROUTES`]).
 
-pub mod access_log;
 pub mod bucket;
 pub mod catalog;
+pub mod digest;
 pub mod domain;
 pub mod http;
+pub mod layers;
 pub mod lookup;
+pub mod metrics;
 pub mod problem;
 pub mod render;
+pub mod reload;
 pub mod rules;
 pub mod sdk;
+pub mod server;
 pub mod table;
 
-use std::future::Future;
-
-use tokio::net::TcpListener;
-
 pub use catalog::Catalog;
-pub use http::{AppState, router};
+pub use http::{AppState, HttpSettings, router};
+pub use server::{ServerSettings, serve, shutdown_signal};
 pub use table::Table;
-
-/// Serves the app on `listener` until `shutdown` completes, then lets requests in flight
-/// finish. The listener is bound by the caller, so that tests can use port 0.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-}
-
-/// Completes on Ctrl-C (SIGINT) or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        // If the handler can't be installed, only SIGTERM stops the server.
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut sigterm) => {
-                sigterm.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-}

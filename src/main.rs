@@ -1,12 +1,15 @@
 //! The `podmeta` binary: parses the command line, sets up logging, loads the table and
 //! hands over to the library.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
-use clap::{Parser, Subcommand};
-use podmeta::{AppState, Catalog, Table};
+use axum::http::HeaderValue;
+use clap::{Parser, Subcommand, ValueEnum};
+use podmeta::{AppState, Catalog, HttpSettings, ServerSettings, Table};
 use tracing_subscriber::EnvFilter;
 
 /// Exit code for a table that can't be loaded, as for any usage error.
@@ -20,9 +23,37 @@ struct Cli {
     #[arg(long, env = "PODMETA_BIND", default_value = "127.0.0.1:8080")]
     bind: SocketAddr,
 
-    /// The pod table to serve, instead of the one compiled in.
+    /// The pod table to serve instead of the one compiled in. It is reloaded on SIGHUP
+    /// and whenever it changes on disk.
     #[arg(long, env = "PODMETA_CONFIG")]
     config: Option<PathBuf>,
+
+    /// Seconds that clients and caches may keep a resource (Cache-Control max-age).
+    #[arg(long, env = "PODMETA_CACHE_MAX_AGE", default_value_t = 300)]
+    cache_max_age: u32,
+
+    /// An origin allowed to call the API from a browser (repeat for several). Without
+    /// any, every origin is allowed.
+    #[arg(long = "cors-origin", env = "PODMETA_CORS_ORIGINS", value_delimiter = ',')]
+    cors_origins: Vec<String>,
+
+    /// Log format: text for people, json for machines. Default: text on a terminal,
+    /// json otherwise. The level comes from RUST_LOG (default info).
+    #[arg(long, env = "PODMETA_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+
+    /// How long a request may take, body included, before it is answered 408.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    request_timeout: Duration,
+
+    /// How long a client may take to send a request's headers before its connection is
+    /// closed.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    header_read_timeout: Duration,
+
+    /// On SIGTERM or SIGINT, how long requests in flight may take to finish.
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    shutdown_timeout: Duration,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -37,15 +68,21 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
-        Some(Command::Check { path }) => check(&path),
-        None => serve(cli.bind, cli.config),
+    match &cli.command {
+        Some(Command::Check { path }) => check(path),
+        None => serve(cli),
     }
 }
 
-fn check(path: &std::path::Path) -> ExitCode {
+fn check(path: &Path) -> ExitCode {
     match Table::from_path(path) {
         Ok(table) => {
             let ids: Vec<&str> = table.pods().iter().map(|p| p.id().as_str()).collect();
@@ -64,13 +101,26 @@ fn check(path: &std::path::Path) -> ExitCode {
     }
 }
 
-fn serve(bind: SocketAddr, config: Option<PathBuf>) -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .init();
+fn serve(cli: Cli) -> ExitCode {
+    // Logs go through a background writer: a slow terminal or pipe must not stall
+    // requests. The guard flushes what is queued when main returns.
+    let (writer, _flush_on_exit) = tracing_appender::non_blocking(std::io::stdout());
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let format = cli.log_format.unwrap_or(if std::io::stdout().is_terminal() {
+        LogFormat::Text
+    } else {
+        LogFormat::Json
+    });
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).init(),
+    }
 
     // The table is loaded before the port is bound: a bad table never accepts a request.
-    let table = match &config {
+    let table = match &cli.config {
         Some(path) => Table::from_path(path),
         None => Table::builtin(),
     };
@@ -81,6 +131,25 @@ fn serve(bind: SocketAddr, config: Option<PathBuf>) -> ExitCode {
             return ExitCode::from(EXIT_BAD_CONFIG);
         }
     };
+    let mut cors_origins = Vec::new();
+    for origin in &cli.cors_origins {
+        match HeaderValue::try_from(origin.as_str()) {
+            Ok(v) => cors_origins.push(v),
+            Err(_) => {
+                eprintln!("podmeta: --cors-origin {origin:?} is not a valid origin");
+                return ExitCode::from(EXIT_BAD_CONFIG);
+            }
+        }
+    }
+    let http = HttpSettings {
+        cache_max_age: cli.cache_max_age,
+        cors_origins,
+        request_timeout: cli.request_timeout,
+    };
+    let server = ServerSettings {
+        header_read_timeout: cli.header_read_timeout,
+        shutdown_timeout: cli.shutdown_timeout,
+    };
 
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
@@ -90,23 +159,28 @@ fn serve(bind: SocketAddr, config: Option<PathBuf>) -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(bind).await {
+        let listener = match tokio::net::TcpListener::bind(cli.bind).await {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("podmeta: cannot listen on {bind}: {e}");
+                eprintln!("podmeta: cannot listen on {}: {e}", cli.bind);
                 return ExitCode::FAILURE;
             }
         };
-        let address = listener.local_addr().map_or(bind, |a| a);
-        let ids: Vec<&str> = table.pods().iter().map(|p| p.id().as_str()).collect();
+        let address = listener.local_addr().unwrap_or(cli.bind);
+        let ids: Vec<String> = table.pods().iter().map(|p| p.id().to_string()).collect();
+        let version = table.version().to_owned();
+        let state = AppState::with_settings(Catalog::new(table), http);
+        if let Some(path) = cli.config.clone() {
+            tokio::spawn(podmeta::reload::watch(state.clone(), path));
+        }
         tracing::info!(
             %address,
             pods = %ids.join(","),
-            table = %config.as_ref().map_or("built-in".into(), |p| p.display().to_string()),
+            table = %cli.config.as_ref().map_or("built-in".into(), |p| p.display().to_string()),
+            %version,
             "podmeta ready"
         );
-        let state = AppState::new(Catalog::new(table));
-        match podmeta::serve(listener, state, podmeta::shutdown_signal()).await {
+        match podmeta::serve(listener, state, server, podmeta::shutdown_signal()).await {
             Ok(()) => {
                 tracing::info!("podmeta stopped");
                 ExitCode::SUCCESS

@@ -30,6 +30,11 @@ pub enum ApiError {
     PayloadTooLarge,
     /// 415: the body is not declared as JSON.
     UnsupportedMediaType,
+    /// 503: the service is shutting down (`/readyz` only).
+    NotReady,
+    /// Any other status, made by a layer rather than a handler (408 after the request
+    /// timeout, 406 when no acceptable encoding exists).
+    Status { status: StatusCode },
     /// 422: well-formed, but its values break rules; each broken rule is listed.
     Invalid {
         detail: String,
@@ -76,6 +81,8 @@ impl ApiError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Status { status } => *status,
         }
     }
 
@@ -130,6 +137,19 @@ impl ApiError {
             Self::UnsupportedMediaType => {
                 "The request body must be JSON, sent with Content-Type: application/json.".into()
             }
+            Self::NotReady => "podmeta is shutting down and takes no new work.".into(),
+            Self::Status { status } => match *status {
+                StatusCode::REQUEST_TIMEOUT => {
+                    "The request was not complete within the time allowed.".into()
+                }
+                StatusCode::NOT_ACCEPTABLE => {
+                    "No representation matches the request's Accept-Encoding.".into()
+                }
+                other => format!(
+                    "The request failed: {}.",
+                    other.canonical_reason().unwrap_or("error")
+                ),
+            },
         }
     }
 }

@@ -28,6 +28,11 @@ pub const BUILTIN_NAME: &str = "<built-in config/pods.toml>";
 #[derive(Debug)]
 pub struct Table {
     file: TableFile,
+    /// Where the table came from, for messages and the index.
+    source: String,
+    /// `sha256:<hex>` of the file's bytes: equal tables have equal versions on every
+    /// replica.
+    version: String,
     /// Pod id → position in `file.pods`, for O(1) lookups on the request path.
     index: HashMap<PodId, usize>,
 }
@@ -170,7 +175,12 @@ impl Table {
             .enumerate()
             .map(|(i, pod)| (pod.id().clone(), i))
             .collect();
-        Ok(Self { file, index })
+        Ok(Self {
+            file,
+            index,
+            source: name.to_owned(),
+            version: format!("sha256:{}", crate::digest::sha256_hex(text.as_bytes())),
+        })
     }
 
     /// Reads and loads a table file.
@@ -188,6 +198,16 @@ impl Table {
     /// The table compiled into the binary.
     pub fn builtin() -> Result<Self, LoadError> {
         Self::from_toml(BUILTIN_NAME, BUILTIN_TOML)
+    }
+
+    /// Where the table came from: a path, or the built-in name.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The table's version: the SHA-256 of its file.
+    pub fn version(&self) -> &str {
+        &self.version
     }
 
     /// The pods, in the table's order.

@@ -48,7 +48,7 @@ async fn every_readme_curl_example_works_against_the_service() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let state = AppState::new(Catalog::new(Table::builtin().unwrap()));
-    tokio::spawn(podmeta::serve(listener, state, std::future::pending()));
+    tokio::spawn(podmeta::serve(listener, state, podmeta::ServerSettings::default(), std::future::pending()));
     let dir = tempdir();
 
     for (command, expects_error) in examples {
@@ -92,10 +92,11 @@ async fn every_readme_curl_example_works_against_the_service() {
 #[test]
 fn every_route_has_a_readme_example() {
     let commands: Vec<String> = examples().into_iter().map(|(c, _)| c).collect();
-    for (method, template) in podmeta::http::ROUTES {
+    for route in podmeta::http::route_table() {
+        let (method, template) = (route.method.as_str(), route.path);
         let found = commands.iter().any(|c| {
             let is_post = c.contains("-X POST");
-            (is_post == (*method == "POST"))
+            (is_post == (method == "POST"))
                 && c.split_whitespace().any(|word| {
                     let word = word.trim_matches(['\'', '"']);
                     let Some(path) = word.strip_prefix(&format!("http://{DOCUMENTED_ADDRESS}"))

@@ -1,0 +1,186 @@
+//! Prometheus metrics: requests by method, route template and status; latency by route;
+//! reloads by result; the table in force.
+//!
+//! Each app has its own registry (not the process-global default), so that tests can run
+//! several apps side by side and read each one's counts.
+
+use std::time::{Duration, SystemTime};
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+use crate::catalog::Catalog;
+
+/// Latency buckets, in seconds: podmeta answers in microseconds, so the low end is fine.
+const LATENCY_BUCKETS: [f64; 14] = [
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5,
+    1.0, 10.0,
+];
+
+/// The metrics of one app.
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+    reloads: IntCounterVec,
+    table_info: IntGaugeVec,
+    table_pods: IntGauge,
+    table_loaded: IntGauge,
+    /// The route templates, so that a label is always one of a fixed, static set.
+    routes: Vec<&'static str>,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Metrics {
+    /// Registers every metric. Fails only if two share a name, which is a bug caught by the
+    /// first test that builds an app.
+    pub fn new(routes: Vec<&'static str>) -> Result<Self, prometheus::Error> {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new("podmeta_http_requests_total", "HTTP requests answered."),
+            &["method", "route", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new(
+                "podmeta_http_request_duration_seconds",
+                "Time from a request's arrival to its response, by route template.",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["route"],
+        )?;
+        let reloads = IntCounterVec::new(
+            Opts::new(
+                "podmeta_table_reloads_total",
+                "Table reloads, by result: success (swapped in) or failure (kept the old table).",
+            ),
+            &["result"],
+        )?;
+        let table_info = IntGaugeVec::new(
+            Opts::new("podmeta_table_info", "The table in force (always 1), by version and source."),
+            &["version", "source"],
+        )?;
+        let table_pods = IntGauge::new("podmeta_table_pods", "Pods in the table in force.")?;
+        let table_loaded = IntGauge::new(
+            "podmeta_table_loaded_timestamp_seconds",
+            "When the table in force was loaded, in Unix seconds.",
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        registry.register(Box::new(reloads.clone()))?;
+        registry.register(Box::new(table_info.clone()))?;
+        registry.register(Box::new(table_pods.clone()))?;
+        registry.register(Box::new(table_loaded.clone()))?;
+        // Both results exist from the start, so that a rate() over them is never empty.
+        reloads.with_label_values(&["success"]);
+        reloads.with_label_values(&["failure"]);
+        Ok(Self {
+            registry,
+            requests,
+            latency,
+            reloads,
+            table_info,
+            table_pods,
+            table_loaded,
+            routes,
+        })
+    }
+
+    /// The static label of a matched route template.
+    pub fn route_label(&self, template: &str) -> &'static str {
+        self.routes
+            .iter()
+            .find(|r| **r == template)
+            .copied()
+            .unwrap_or(crate::layers::UNMATCHED)
+    }
+
+    pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        let digits = itoa_status(status);
+        let status = std::str::from_utf8(&digits).unwrap_or("000");
+        self.requests
+            .with_label_values(&[method, route, status])
+            .inc();
+        self.latency
+            .with_label_values(&[route])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    pub fn reload_succeeded(&self) {
+        self.reloads.with_label_values(&["success"]).inc();
+    }
+
+    pub fn reload_failed(&self) {
+        self.reloads.with_label_values(&["failure"]).inc();
+    }
+
+    /// Records which table is in force.
+    pub fn table_in_force(&self, catalog: &Catalog) {
+        let table = catalog.table();
+        self.table_info.reset();
+        self.table_info
+            .with_label_values(&[table.version(), table.source()])
+            .set(1);
+        self.table_pods
+            .set(i64::try_from(table.pods().len()).unwrap_or(i64::MAX));
+        let loaded = catalog
+            .loaded_at()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        self.table_loaded.set(loaded);
+    }
+
+    /// Every metric in the Prometheus text format (version 0.0.4).
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        // Encoding gathered families into a Vec can't fail but for a malformed family,
+        // which `new` can't build; an empty answer is the safe fallback.
+        if TextEncoder::new().encode(&self.registry.gather(), &mut out).is_err() {
+            out.clear();
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// A status code as three ASCII digits, without allocating.
+fn itoa_status(status: u16) -> [u8; 3] {
+    let s = status.min(999);
+    [
+        b'0' + u8::try_from(s / 100).unwrap_or(0),
+        b'0' + u8::try_from(s / 10 % 10).unwrap_or(0),
+        b'0' + u8::try_from(s % 10).unwrap_or(0),
+    ]
+}
+
+/// The content type of [`Metrics::render`].
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_counted_by_method_route_and_status() {
+        let metrics = Metrics::new(vec!["/pods/{pod}"]).unwrap();
+        metrics.observe_request("GET", metrics.route_label("/pods/{pod}"), 200, Duration::from_micros(80));
+        metrics.observe_request("GET", metrics.route_label("/nope"), 404, Duration::from_micros(80));
+        let text = metrics.render();
+        assert!(text.contains(r#"podmeta_http_requests_total{method="GET",route="/pods/{pod}",status="200"} 1"#), "{text}");
+        assert!(text.contains(r#"podmeta_http_requests_total{method="GET",route="(unmatched)",status="404"} 1"#), "{text}");
+        assert!(text.contains(r#"podmeta_http_request_duration_seconds_bucket{route="/pods/{pod}",le="0.0001"} 1"#), "{text}");
+        assert!(text.contains(r#"podmeta_table_reloads_total{result="failure"} 0"#), "{text}");
+    }
+
+    #[test]
+    fn statuses_are_three_digits() {
+        assert_eq!(&itoa_status(200), b"200");
+        assert_eq!(&itoa_status(404), b"404");
+        assert_eq!(&itoa_status(1000), b"999");
+    }
+}

@@ -1,0 +1,142 @@
+//! Reloading the table without a restart: on SIGHUP, and whenever its directory changes.
+//!
+//! The directory is watched, not the file, so that an editor's save-by-rename and a
+//! Kubernetes ConfigMap's symlink swap (`..data` → a new timestamped directory) are both
+//! seen. A reload loads and validates the whole file; only a valid table is swapped in,
+//! whole, and requests in flight finish on the table they started with. A bad file is
+//! logged with its line and counted, and the old table keeps serving.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use notify::{EventKind, RecursiveMode, Watcher};
+use tokio::sync::mpsc;
+
+use crate::catalog::Catalog;
+use crate::http::AppState;
+use crate::table::{LoadError, Table};
+
+/// What one reload did.
+#[derive(Debug)]
+pub enum Reloaded {
+    /// A new table is in force.
+    Swapped { version: String },
+    /// The file has the version already in force; nothing changed.
+    Unchanged,
+    /// The file is invalid; the old table is still in force.
+    Refused(LoadError),
+}
+
+/// Loads `path` and, if it is valid and differs from the table in force, swaps it in.
+/// `force` swaps in even an identical table (an operator's SIGHUP asks for a reload).
+pub fn reload(state: &AppState, path: &Path, force: bool) -> Reloaded {
+    match Table::from_path(path) {
+        Ok(table) if !force && table.version() == state.catalog().table().version() => {
+            Reloaded::Unchanged
+        }
+        Ok(table) => {
+            let version = table.version().to_owned();
+            let pods = table.pods().len();
+            state.replace(Catalog::new(table));
+            state.metrics().reload_succeeded();
+            tracing::info!(%version, pods, path = %path.display(), "table reloaded");
+            Reloaded::Swapped { version }
+        }
+        Err(e) => {
+            state.metrics().reload_failed();
+            tracing::error!(
+                path = %path.display(),
+                error = %e,
+                "table reload refused; still serving the previous table"
+            );
+            Reloaded::Refused(e)
+        }
+    }
+}
+
+/// Why a reload was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    Signal,
+    FileChanged,
+}
+
+/// Editors and ConfigMap updates change a directory in bursts; one reload per burst.
+const SETTLE: Duration = Duration::from_millis(100);
+
+/// Reloads `path` on SIGHUP and when its directory changes, until the task is dropped.
+pub async fn watch(state: AppState, path: PathBuf) {
+    let (tx, mut rx) = mpsc::channel::<Trigger>(64);
+
+    // The watcher lives as long as this task: dropping it stops the watching.
+    let _watcher = watch_directory(&path, tx.clone());
+    spawn_sighup_listener(tx);
+
+    while let Some(first) = rx.recv().await {
+        tokio::time::sleep(SETTLE).await;
+        let mut force = first == Trigger::Signal;
+        while let Ok(more) = rx.try_recv() {
+            force |= more == Trigger::Signal;
+        }
+        let state = state.clone();
+        let path = path.clone();
+        // Reading and parsing are blocking work: off the request threads.
+        let _ = tokio::task::spawn_blocking(move || reload(&state, &path, force)).await;
+    }
+}
+
+fn watch_directory(path: &Path, tx: mpsc::Sender<Trigger>) -> Option<notify::RecommendedWatcher> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let handler = move |event: notify::Result<notify::Event>| {
+        // Our own reads of the file are access events; only changes count.
+        if let Ok(event) = event
+            && matches!(
+                event.kind,
+                EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) | EventKind::Any
+            )
+        {
+            // A full channel already holds a trigger; this one can go.
+            let _ = tx.try_send(Trigger::FileChanged);
+        }
+    };
+    let watcher = notify::recommended_watcher(handler).and_then(|mut w| {
+        w.watch(&dir, RecursiveMode::NonRecursive)?;
+        Ok(w)
+    });
+    match watcher {
+        Ok(w) => {
+            tracing::info!(directory = %dir.display(), "watching the table's directory for changes");
+            Some(w)
+        }
+        Err(e) => {
+            tracing::warn!(
+                directory = %dir.display(),
+                error = %e,
+                "cannot watch the table's directory; reload with SIGHUP"
+            );
+            None
+        }
+    }
+}
+
+fn spawn_sighup_listener(tx: mpsc::Sender<Trigger>) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(mut hup) => {
+                while hup.recv().await.is_some() {
+                    tracing::info!("SIGHUP received: reloading the table");
+                    if tx.send(Trigger::Signal).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot listen for SIGHUP"),
+        }
+    });
+    #[cfg(not(unix))]
+    drop(tx);
+}
