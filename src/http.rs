@@ -149,10 +149,18 @@ pub fn route_table() -> Vec<RouteEntry> {
         entry("/pods/{pod}/sftp", Method::GET, part(Part::Sftp)),
         entry("/pods/{pod}/rules", Method::GET, part(Part::Rules)),
         entry("/pods/{pod}/aws", Method::GET, part(Part::Aws)),
-        entry("/pods/{pod}/rules/iam-policy", Method::GET, part(Part::IamPolicy)),
+        entry(
+            "/pods/{pod}/rules/iam-policy",
+            Method::GET,
+            part(Part::IamPolicy),
+        ),
         entry("/pods/{pod}/rules/lambda-arn", Method::GET, get(lambda_arn)),
         entry("/pods/{pod}/sdks", Method::GET, part(Part::Sdks)),
-        entry("/pods/{pod}/bucket-policy", Method::POST, post(bucket_policy)),
+        entry(
+            "/pods/{pod}/bucket-policy",
+            Method::POST,
+            post(bucket_policy),
+        ),
         entry("/lookup", Method::GET, get(lookup)),
     ]
 }
@@ -168,13 +176,19 @@ pub fn router(state: AppState) -> Router {
             AllowOrigin::list(settings.cors_origins.clone())
         })
         .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
-        .allow_headers([header::CONTENT_TYPE, header::IF_NONE_MATCH, X_REQUEST_ID.clone()])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::IF_NONE_MATCH,
+            X_REQUEST_ID.clone(),
+        ])
         .expose_headers([header::ETAG, X_REQUEST_ID.clone()])
         .max_age(Duration::from_secs(3600));
 
     let router = route_table()
         .into_iter()
-        .fold(Router::new(), |router, route| router.route(route.path, route.handler));
+        .fold(Router::new(), |router, route| {
+            router.route(route.path, route.handler)
+        });
     // Router::layer wraps each route and the fallback after routing, so every layer knows
     // the matched route template. The last layer added is the outermost.
     router
@@ -193,7 +207,10 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(middleware::from_fn(layers::problem_for_bare_errors))
         .layer(cors)
-        .layer(middleware::from_fn_with_state(state.clone(), layers::observe))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            layers::observe,
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -246,8 +263,10 @@ async fn index(State(state): State<AppState>) -> Response {
 
 /// `GET /healthz`: the process is alive and answering.
 async fn healthz() -> Response {
-    Rendered::json(&br#"{"status": "ok"}
-"#[..])
+    Rendered::json(
+        &br#"{"status": "ok"}
+"#[..],
+    )
     .into_response()
 }
 
@@ -256,20 +275,28 @@ async fn readyz(State(state): State<AppState>) -> Response {
     if layers::is_draining(&state) {
         ApiError::NotReady.into_response()
     } else {
-        Rendered::json(&br#"{"status": "ready"}
-"#[..])
+        Rendered::json(
+            &br#"{"status": "ready"}
+"#[..],
+        )
         .into_response()
     }
 }
 
 /// `GET /metrics`: Prometheus text format.
 async fn metrics(State(state): State<AppState>) -> Response {
+    let body = state.metrics().render();
+    let etag = HeaderValue::try_from(crate::digest::etag(body.as_bytes()))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
     (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
-        )],
-        state.metrics().render(),
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
+            ),
+            (header::ETAG, etag),
+        ],
+        body,
     )
         .into_response()
 }
@@ -287,7 +314,10 @@ async fn openapi() -> Response {
         });
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/yaml")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/yaml"),
+            ),
             (header::ETAG, RENDERED.1.clone()),
         ],
         RENDERED.0.clone(),
@@ -298,7 +328,10 @@ async fn openapi() -> Response {
 /// A JSON answer to a POST: no ETag, since it describes no resource that a GET could fetch.
 fn posted_json(body: String) -> Response {
     (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
         body,
     )
         .into_response()
@@ -345,7 +378,10 @@ async fn bucket_policy(
             .collect(),
     })?;
     let pod = table.pod_at(pod.position);
-    Ok(posted_json(render::bucket_policy(&pod.s3.principals, &bucket)))
+    Ok(posted_json(render::bucket_policy(
+        &pod.s3.principals,
+        &bucket,
+    )))
 }
 
 /// `GET /pods/{pod}/rules/lambda-arn?account_id=…&function=…&alias=…`: a Rules ARN.

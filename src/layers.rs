@@ -48,7 +48,9 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         .filter(|v| is_sane_request_id(v.as_bytes()))
         .cloned()
         .unwrap_or_else(new_request_id);
-    request.headers_mut().insert(X_REQUEST_ID.clone(), id.clone());
+    request
+        .headers_mut()
+        .insert(X_REQUEST_ID.clone(), id.clone());
     let method = method_label(request.method());
     let route = request
         .extensions()
@@ -60,7 +62,9 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
 
     let status = response.status().as_u16();
     let elapsed = start.elapsed();
-    state.metrics().observe_request(method, route, status, elapsed);
+    state
+        .metrics()
+        .observe_request(method, route, status, elapsed);
     span.in_scope(|| {
         tracing::info!(
             target: "podmeta::access",
@@ -151,14 +155,20 @@ pub async fn conditional_and_caching(
         .is_some_and(|p| UNCACHEABLE_ROUTES.contains(&p.as_str()));
     let mut response = next.run(request).await;
 
-    if !(is_read && cacheable_route && response.status() == StatusCode::OK) {
+    let no_store = HeaderValue::from_static("no-store");
+    if !(is_read && response.status() == StatusCode::OK) {
         response
             .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            .insert(header::CACHE_CONTROL, no_store);
         return response;
     }
     let headers = response.headers_mut();
-    headers.insert(header::CACHE_CONTROL, state.cache_control().clone());
+    let cache_control = if cacheable_route {
+        state.cache_control().clone()
+    } else {
+        no_store
+    };
+    headers.insert(header::CACHE_CONTROL, cache_control);
     if !vary_names(headers, "accept-encoding") {
         headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
@@ -174,7 +184,9 @@ pub async fn conditional_and_caching(
     *not_modified.status_mut() = StatusCode::NOT_MODIFIED;
     for name in [header::ETAG, header::CACHE_CONTROL, header::VARY] {
         for value in response.headers().get_all(&name) {
-            not_modified.headers_mut().append(name.clone(), value.clone());
+            not_modified
+                .headers_mut()
+                .append(name.clone(), value.clone());
         }
     }
     not_modified
@@ -206,7 +218,11 @@ pub fn etag_list_matches(if_none_match: &[u8], etag: &[u8]) -> bool {
     let Some(ours) = opaque(etag) else {
         return false;
     };
-    list.trim() == "*" || list.split(',').filter_map(opaque).any(|theirs| theirs == ours)
+    list.trim() == "*"
+        || list
+            .split(',')
+            .filter_map(opaque)
+            .any(|theirs| theirs == ours)
 }
 
 /// After compression: an encoded body is a different representation from the identity

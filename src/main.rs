@@ -34,7 +34,11 @@ struct Cli {
 
     /// An origin allowed to call the API from a browser (repeat for several). Without
     /// any, every origin is allowed.
-    #[arg(long = "cors-origin", env = "PODMETA_CORS_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "cors-origin",
+        env = "PODMETA_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
     cors_origins: Vec<String>,
 
     /// Log format: text for people, json for machines. Default: text on a terminal,
@@ -106,17 +110,23 @@ fn serve(cli: Cli) -> ExitCode {
     // requests. The guard flushes what is queued when main returns.
     let (writer, _flush_on_exit) = tracing_appender::non_blocking(std::io::stdout());
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let format = cli.log_format.unwrap_or(if std::io::stdout().is_terminal() {
-        LogFormat::Text
-    } else {
-        LogFormat::Json
-    });
+    let format = cli
+        .log_format
+        .unwrap_or(if std::io::stdout().is_terminal() {
+            LogFormat::Text
+        } else {
+            LogFormat::Json
+        });
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer);
     match format {
         LogFormat::Text => logs.init(),
-        LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).init(),
+        LogFormat::Json => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
     }
 
     // The table is loaded before the port is bound: a bad table never accepts a request.

@@ -15,8 +15,8 @@ use crate::catalog::Catalog;
 
 /// Latency buckets, in seconds: podmeta answers in microseconds, so the low end is fine.
 const LATENCY_BUCKETS: [f64; 14] = [
-    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5,
-    1.0, 10.0,
+    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0,
+    10.0,
 ];
 
 /// The metrics of one app.
@@ -63,7 +63,10 @@ impl Metrics {
             &["result"],
         )?;
         let table_info = IntGaugeVec::new(
-            Opts::new("podmeta_table_info", "The table in force (always 1), by version and source."),
+            Opts::new(
+                "podmeta_table_info",
+                "The table in force (always 1), by version and source.",
+            ),
             &["version", "source"],
         )?;
         let table_pods = IntGauge::new("podmeta_table_pods", "Pods in the table in force.")?;
@@ -141,7 +144,10 @@ impl Metrics {
         let mut out = Vec::new();
         // Encoding gathered families into a Vec can't fail but for a malformed family,
         // which `new` can't build; an empty answer is the safe fallback.
-        if TextEncoder::new().encode(&self.registry.gather(), &mut out).is_err() {
+        if TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .is_err()
+        {
             out.clear();
         }
         String::from_utf8(out).unwrap_or_default()
@@ -168,13 +174,41 @@ mod tests {
     #[test]
     fn requests_are_counted_by_method_route_and_status() {
         let metrics = Metrics::new(vec!["/pods/{pod}"]).unwrap();
-        metrics.observe_request("GET", metrics.route_label("/pods/{pod}"), 200, Duration::from_micros(80));
-        metrics.observe_request("GET", metrics.route_label("/nope"), 404, Duration::from_micros(80));
+        metrics.observe_request(
+            "GET",
+            metrics.route_label("/pods/{pod}"),
+            200,
+            Duration::from_micros(80),
+        );
+        metrics.observe_request(
+            "GET",
+            metrics.route_label("/nope"),
+            404,
+            Duration::from_micros(80),
+        );
         let text = metrics.render();
-        assert!(text.contains(r#"podmeta_http_requests_total{method="GET",route="/pods/{pod}",status="200"} 1"#), "{text}");
-        assert!(text.contains(r#"podmeta_http_requests_total{method="GET",route="(unmatched)",status="404"} 1"#), "{text}");
-        assert!(text.contains(r#"podmeta_http_request_duration_seconds_bucket{route="/pods/{pod}",le="0.0001"} 1"#), "{text}");
-        assert!(text.contains(r#"podmeta_table_reloads_total{result="failure"} 0"#), "{text}");
+        assert!(
+            text.contains(
+                r#"podmeta_http_requests_total{method="GET",route="/pods/{pod}",status="200"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"podmeta_http_requests_total{method="GET",route="(unmatched)",status="404"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#"podmeta_http_request_duration_seconds_bucket{route="/pods/{pod}",le="0.0001"} 1"#
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"podmeta_table_reloads_total{result="failure"} 0"#),
+            "{text}"
+        );
     }
 
     #[test]

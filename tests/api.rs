@@ -289,7 +289,13 @@ async fn an_unknown_pod_is_a_404_listing_the_known_ones() {
 #[tokio::test]
 async fn an_unknown_path_is_a_404_problem() {
     let app = spawn_app();
-    for path in ["/pod", "/pods/", "/pods/eu1/nope", "/pods/eu1/sftp/x", "/index.html"] {
+    for path in [
+        "/pod",
+        "/pods/",
+        "/pods/eu1/nope",
+        "/pods/eu1/sftp/x",
+        "/index.html",
+    ] {
         let problem = app.get(path).await.problem(404);
         assert_eq!(problem["type"], "about:blank", "{path}");
     }

@@ -48,7 +48,12 @@ async fn every_readme_curl_example_works_against_the_service() {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let state = AppState::new(Catalog::new(Table::builtin().unwrap()));
-    tokio::spawn(podmeta::serve(listener, state, podmeta::ServerSettings::default(), std::future::pending()));
+    tokio::spawn(podmeta::serve(
+        listener,
+        state,
+        podmeta::ServerSettings::default(),
+        std::future::pending(),
+    ));
     let dir = tempdir();
 
     for (command, expects_error) in examples {

@@ -25,9 +25,14 @@ async fn serves_over_a_real_socket_and_stops_on_its_shutdown_signal() {
     let addr = listener.local_addr().unwrap();
     let state = AppState::new(Catalog::new(Table::builtin().unwrap()));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(podmeta::serve(listener, state, podmeta::ServerSettings::default(), async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(podmeta::serve(
+        listener,
+        state,
+        podmeta::ServerSettings::default(),
+        async {
+            let _ = stopped.await;
+        },
+    ));
 
     let response = raw_request(
         addr,

@@ -1,0 +1,199 @@
+//! The real binary, as operators run it: the ready line, request ids on log lines, SIGHUP
+//! reloads (a bad file keeps the old table), and SIGTERM drains and exits 0.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_podmeta");
+
+/// The binary, started on a loopback port, with its log lines collected.
+struct Podmeta {
+    child: Child,
+    addr: SocketAddr,
+    logs: Arc<Mutex<Vec<serde_json::Value>>>,
+}
+
+impl Podmeta {
+    fn start(args: &[&str]) -> Self {
+        let mut child = Command::new(BIN)
+            .args(["--bind", "127.0.0.1:0", "--log-format", "json"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let collected = logs.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let value: serde_json::Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"));
+                if value["fields"]["message"] == "podmeta ready" {
+                    let _ = ready_tx.send(value["fields"]["address"].as_str().unwrap().to_owned());
+                }
+                collected.lock().unwrap().push(value);
+            }
+        });
+        let addr = ready_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("podmeta logs that it is ready")
+            .parse()
+            .unwrap();
+        Self { child, addr, logs }
+    }
+
+    /// One request on its own connection; the whole response.
+    fn request(&self, head: &str) -> String {
+        let mut stream = TcpStream::connect(self.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        stream.write_all(head.as_bytes()).unwrap();
+        let mut out = String::new();
+        let _ = stream.read_to_string(&mut out);
+        out
+    }
+
+    fn get(&self, path: &str) -> String {
+        self.request(&format!(
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        ))
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Polls `check` for at most five seconds.
+    fn eventually(&self, what: &str, mut check: impl FnMut() -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !check() {
+            assert!(Instant::now() < deadline, "never: {what}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn logged(&self, pred: impl Fn(&serde_json::Value) -> bool) -> bool {
+        self.logs.lock().unwrap().iter().any(pred)
+    }
+}
+
+impl Drop for Podmeta {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_ready_line_names_the_address_and_the_pods() {
+    let podmeta = Podmeta::start(&[]);
+    assert!(podmeta.logged(|l| l["fields"]["message"] == "podmeta ready"
+        && l["fields"]["pods"] == "us1,us2,eu1,au1"
+        && l["fields"]["address"] == podmeta.addr.to_string()));
+}
+
+#[test]
+fn every_log_line_of_a_request_carries_its_request_id() {
+    let podmeta = Podmeta::start(&[]);
+    let response = podmeta.request(
+        "GET /pods/eu1 HTTP/1.1\r\nHost: x\r\nX-Request-Id: trace-me-42\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        response.contains("x-request-id: trace-me-42\r\n"),
+        "{response}"
+    );
+    podmeta.eventually("the access line is logged", || {
+        podmeta.logged(|l| {
+            l["target"] == "podmeta::access"
+                && l["span"]["request_id"] == "trace-me-42"
+                && l["fields"]["route"] == "/pods/{pod}"
+                && l["fields"]["status"] == 200
+                && l["fields"]["method"] == "GET"
+                && l["fields"]["latency_us"].is_u64()
+        })
+    });
+}
+
+#[test]
+fn sighup_reloads_the_table_and_a_bad_file_keeps_the_old_one() {
+    let dir = std::env::temp_dir().join(format!("podmeta-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("pods.toml");
+    std::fs::write(&path, podmeta::table::BUILTIN_TOML).unwrap();
+    let podmeta = Podmeta::start(&["--config", path.to_str().unwrap()]);
+    let successes = |p: &Podmeta| {
+        p.get("/metrics")
+            .lines()
+            .find_map(|l| l.strip_prefix("podmeta_table_reloads_total{result=\"success\"} "))
+            .map(|n| n.trim().parse::<u64>().unwrap())
+            .unwrap()
+    };
+    // SIGHUP reloads even an unchanged file: the operator asked.
+    podmeta.signal("HUP");
+    podmeta.eventually("a reload on SIGHUP", || successes(&podmeta) == 1);
+
+    std::fs::write(&path, "[[pods]]\nid = \"EU1\"\n").unwrap();
+    podmeta.signal("HUP");
+    podmeta.eventually("the refusal is logged with its line", || {
+        podmeta.logged(|l| {
+            l["level"] == "ERROR"
+                && l["fields"]["error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("pods.toml:2:"))
+        })
+    });
+    assert!(
+        podmeta.get("/pods/eu1").starts_with("HTTP/1.1 200 OK"),
+        "still serving"
+    );
+    assert!(
+        podmeta
+            .get("/pods/eu1")
+            .contains("\"location\": \"Europe\"")
+    );
+}
+
+#[test]
+fn sigterm_drains_and_exits_0() {
+    let mut podmeta = Podmeta::start(&[]);
+    assert!(podmeta.get("/readyz").starts_with("HTTP/1.1 200 OK"));
+    podmeta.signal("TERM");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(status) = podmeta.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "still running 5 s after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(podmeta.logged(|l| l["fields"]["message"] == "podmeta stopped"));
+}
+
+#[test]
+fn sigint_also_drains_and_exits_0() {
+    let mut podmeta = Podmeta::start(&[]);
+    podmeta.signal("INT");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(status) = podmeta.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "still running 5 s after SIGINT");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+}

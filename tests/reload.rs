@@ -1,0 +1,188 @@
+//! Reload without restart: a valid edit is swapped in whole, an invalid one is refused and
+//! counted while the old table keeps serving; an editor's atomic rename and a Kubernetes
+//! ConfigMap's symlink swap are both seen.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::TestApp;
+use podmeta::reload::{Reloaded, reload};
+use podmeta::table::BUILTIN_TOML;
+use podmeta::{AppState, Catalog, Table};
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("podmeta-reload-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// An app serving `path`, with the watcher running.
+fn watched_app(path: &Path) -> TestApp {
+    let state = AppState::new(Catalog::new(Table::from_path(path).unwrap()));
+    tokio::spawn(podmeta::reload::watch(state.clone(), path.to_owned()));
+    TestApp { state }
+}
+
+async fn location(app: &TestApp) -> String {
+    app.get("/pods/eu1").await.json()["location"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Polls until the served EU1 location is `want`, for at most five seconds.
+async fn wait_for_location(app: &TestApp, want: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while location(app).await != want {
+        assert!(
+            Instant::now() < deadline,
+            "still {:?}, not {want:?}",
+            location(app).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn reload_count(app: &TestApp, result: &str) -> u64 {
+    let text = app.get("/metrics").await.text().to_owned();
+    let prefix = format!("podmeta_table_reloads_total{{result=\"{result}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Lets the watcher start before the test changes anything.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+async fn a_valid_edit_is_served_without_a_restart() {
+    let dir = temp_dir("valid");
+    let path = dir.join("pods.toml");
+    std::fs::write(&path, BUILTIN_TOML).unwrap();
+    let app = watched_app(&path);
+    settle().await;
+    assert_eq!(location(&app).await, "Europe");
+
+    std::fs::write(&path, BUILTIN_TOML.replace("\"Europe\"", "\"Europa\"")).unwrap();
+    wait_for_location(&app, "Europa").await;
+    assert_eq!(reload_count(&app, "success").await, 1);
+    let index = app.get("/").await.json();
+    assert_eq!(index["table"]["source"], path.display().to_string());
+}
+
+#[tokio::test]
+async fn an_invalid_edit_is_refused_counted_and_the_old_table_kept() {
+    let dir = temp_dir("invalid");
+    let path = dir.join("pods.toml");
+    std::fs::write(&path, BUILTIN_TOML).unwrap();
+    let app = watched_app(&path);
+    settle().await;
+    let before = app.get("/pods/eu1").await.text().to_owned();
+
+    std::fs::write(
+        &path,
+        BUILTIN_TOML
+            .replace("\"Europe\"", "\"Europa\"")
+            .replace("port = 4422", "port = 0"),
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while reload_count(&app, "failure").await == 0 {
+        assert!(Instant::now() < deadline, "the broken file was never read");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        app.get("/pods/eu1").await.text(),
+        before,
+        "half a table, or the bad one"
+    );
+    assert_eq!(reload_count(&app, "success").await, 0);
+
+    // Fixing the file brings the edit in.
+    std::fs::write(&path, BUILTIN_TOML.replace("\"Europe\"", "\"Europa\"")).unwrap();
+    wait_for_location(&app, "Europa").await;
+}
+
+#[tokio::test]
+async fn an_atomic_rename_is_seen() {
+    let dir = temp_dir("rename");
+    let path = dir.join("pods.toml");
+    std::fs::write(&path, BUILTIN_TOML).unwrap();
+    let app = watched_app(&path);
+    settle().await;
+
+    let staged = dir.join(".pods.toml.swp");
+    std::fs::write(&staged, BUILTIN_TOML.replace("\"Europe\"", "\"Europa\"")).unwrap();
+    std::fs::rename(&staged, &path).unwrap();
+    wait_for_location(&app, "Europa").await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_configmap_symlink_swap_is_seen() {
+    use std::os::unix::fs::symlink;
+    // Kubernetes mounts a ConfigMap as: pods.toml -> ..data/pods.toml, ..data -> ..<ts>/,
+    // and updates it by pointing a new ..data_tmp at a new ..<ts> and renaming it over ..data.
+    let dir = temp_dir("configmap");
+    let first = dir.join("..2026_01_01");
+    std::fs::create_dir_all(&first).unwrap();
+    std::fs::write(first.join("pods.toml"), BUILTIN_TOML).unwrap();
+    symlink("..2026_01_01", dir.join("..data")).unwrap();
+    symlink("..data/pods.toml", dir.join("pods.toml")).unwrap();
+    let app = watched_app(&dir.join("pods.toml"));
+    settle().await;
+
+    let second = dir.join("..2026_01_02");
+    std::fs::create_dir_all(&second).unwrap();
+    std::fs::write(
+        second.join("pods.toml"),
+        BUILTIN_TOML.replace("\"Europe\"", "\"Europa\""),
+    )
+    .unwrap();
+    symlink("..2026_01_02", dir.join("..data_tmp")).unwrap();
+    std::fs::rename(dir.join("..data_tmp"), dir.join("..data")).unwrap();
+    wait_for_location(&app, "Europa").await;
+}
+
+#[tokio::test]
+async fn a_reload_swaps_the_whole_table_and_requests_keep_the_one_they_began_with() {
+    let dir = temp_dir("whole");
+    let path = dir.join("pods.toml");
+    std::fs::write(&path, BUILTIN_TOML).unwrap();
+    let state = AppState::new(Catalog::new(Table::from_path(&path).unwrap()));
+    let held = state.catalog();
+
+    std::fs::write(&path, BUILTIN_TOML.replace("\"Europe\"", "\"Europa\"")).unwrap();
+    assert!(matches!(
+        reload(&state, &path, false),
+        Reloaded::Swapped { .. }
+    ));
+    assert!(matches!(reload(&state, &path, false), Reloaded::Unchanged));
+    assert!(matches!(
+        reload(&state, &path, true),
+        Reloaded::Swapped { .. }
+    ));
+    std::fs::write(&path, "not toml").unwrap();
+    assert!(matches!(reload(&state, &path, false), Reloaded::Refused(_)));
+
+    // The catalog a request took before the swap is untouched.
+    assert_eq!(held.table().pod("eu1").unwrap().location.as_str(), "Europe");
+    assert_eq!(
+        state
+            .catalog()
+            .table()
+            .pod("eu1")
+            .unwrap()
+            .location
+            .as_str(),
+        "Europa"
+    );
+}
