@@ -126,10 +126,12 @@ pub async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
     let (parts, _) = response.into_parts();
     let mut problem = ApiError::Status { status }.into_response();
     for (name, value) in &parts.headers {
+        // The old body's own headers describe a body that is gone.
         if ![
             header::CONTENT_TYPE,
             header::CONTENT_LENGTH,
             header::CONTENT_ENCODING,
+            header::ETAG,
         ]
         .contains(name)
         {
