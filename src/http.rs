@@ -12,11 +12,10 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
-use axum::{Json, Router, middleware};
+use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::bucket::BucketName;
@@ -49,17 +48,19 @@ impl Default for HttpSettings {
     }
 }
 
-/// What every handler shares.
-///
-/// The catalog is swapped whole on reload; a request loads it once and finishes on the
-/// catalog it started with, whatever happens meanwhile.
+/// What every handler shares. Cloned for every request, so it is one `Arc`.
 #[derive(Clone)]
-pub struct AppState {
-    catalog: Arc<ArcSwap<Catalog>>,
-    metrics: Arc<Metrics>,
+pub struct AppState(Arc<Shared>);
+
+/// The state behind [`AppState`].
+struct Shared {
+    /// The catalog is swapped whole on reload; a request loads it once and finishes on
+    /// the catalog it started with, whatever happens meanwhile.
+    catalog: ArcSwap<Catalog>,
+    metrics: Metrics,
     /// Set once shutdown begins; `/readyz` answers 503 from then on.
-    draining: Arc<AtomicBool>,
-    settings: Arc<HttpSettings>,
+    draining: AtomicBool,
+    settings: HttpSettings,
     /// `public, max-age=N`, made once from the settings.
     cache_control: HeaderValue,
 }
@@ -79,41 +80,41 @@ impl AppState {
         let cache_control =
             HeaderValue::try_from(format!("public, max-age={}", settings.cache_max_age))
                 .unwrap_or_else(|_| HeaderValue::from_static("no-cache"));
-        Self {
-            catalog: Arc::new(ArcSwap::from_pointee(catalog)),
-            metrics: Arc::new(metrics),
-            draining: Arc::new(AtomicBool::new(false)),
-            settings: Arc::new(settings),
+        Self(Arc::new(Shared {
+            catalog: ArcSwap::from_pointee(catalog),
+            metrics,
+            draining: AtomicBool::new(false),
+            settings,
             cache_control,
-        }
+        }))
     }
 
     /// The catalog in force now.
     pub fn catalog(&self) -> Arc<Catalog> {
-        self.catalog.load_full()
+        self.0.catalog.load_full()
     }
 
     /// Puts a new catalog in force; requests already running keep the old one.
     pub fn replace(&self, catalog: Catalog) {
-        self.metrics.table_in_force(&catalog);
-        self.catalog.store(Arc::new(catalog));
+        self.0.metrics.table_in_force(&catalog);
+        self.0.catalog.store(Arc::new(catalog));
     }
 
     pub fn metrics(&self) -> &Metrics {
-        &self.metrics
+        &self.0.metrics
     }
 
     /// From now on, report not-ready.
     pub fn start_draining(&self) {
-        self.draining.store(true, Ordering::Release);
+        self.0.draining.store(true, Ordering::Release);
     }
 
     pub(crate) fn draining_flag(&self) -> &AtomicBool {
-        &self.draining
+        &self.0.draining
     }
 
     pub(crate) fn cache_control(&self) -> &HeaderValue {
-        &self.cache_control
+        &self.0.cache_control
     }
 }
 
@@ -165,10 +166,10 @@ pub fn route_table() -> Vec<RouteEntry> {
     ]
 }
 
-/// The application: every route, behind the middleware of [`crate::layers`] (whose
-/// module documentation gives their order and why).
+/// The application: every route, inside CORS, compression, the request timeout and the
+/// body limit, all inside the envelope of [`crate::layers`].
 pub fn router(state: AppState) -> Router {
-    let settings = &state.settings;
+    let settings = &state.0.settings;
     let cors = CorsLayer::new()
         .allow_origin(if settings.cors_origins.is_empty() {
             AllowOrigin::any()
@@ -200,21 +201,8 @@ pub fn router(state: AppState) -> Router {
             settings.request_timeout,
         ))
         .layer(CompressionLayer::new().gzip(true).br(true))
-        .layer(middleware::from_fn(layers::etag_per_encoding))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            layers::conditional_and_caching,
-        ))
-        .layer(middleware::from_fn(layers::problem_for_bare_errors))
         .layer(cors)
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            layers::observe,
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
+        .layer(layers::EnvelopeLayer::new(state.clone()))
         .with_state(state)
 }
 

@@ -1,25 +1,33 @@
-//! The middleware every response passes through, in the order [`crate::http::router`]
-//! stacks them (outermost first):
+//! The envelope around every route: one tower layer that does, for each request, what
+//! would otherwise take five middleware (each with its own boxed future and clone):
 //!
-//! 1. `X-Content-Type-Options: nosniff` on every response.
-//! 2. [`observe`]: the request id, the request's span, the access-log line and metrics.
-//! 3. CORS (tower-http), so that browsers can read errors too.
-//! 4. [`problem_for_bare_errors`]: an error a layer made without a body (a timeout, say)
-//!    gets the one problem+json shape.
-//! 5. [`conditional_and_caching`]: `If-None-Match` → 304; `Cache-Control` and `Vary`.
-//! 6. [`etag_per_encoding`]: a compressed body is another representation, so its strong
-//!    ETag gets the encoding's name.
-//! 7. Compression (tower-http): gzip and br when the client accepts them.
-//! 8. The request timeout (tower-http), then the router.
+//! - the request id: kept from `X-Request-Id` if sane, else made; returned; and on every
+//!   log line of the request (through a span);
+//! - the access-log line and the metrics, by route template (`/pods/{pod}`), never by
+//!   path or query string: a query string may carry an API key (`/lookup?api_key=…`);
+//! - after compression, a strong ETag per encoding (`"abc"` → `"abc-gzip"`): a compressed
+//!   body is another representation;
+//! - `If-None-Match` → 304; `Cache-Control` (`public, max-age=N` for a resource,
+//!   `no-store` for errors, POST answers and the operational endpoints) and `Vary`;
+//! - an error that a layer made without a problem+json body (a timeout, a refused
+//!   encoding) gets the one problem shape, keeping its other headers;
+//! - `X-Content-Type-Options: nosniff` on every response.
+//!
+//! Inside it, in [`crate::http::router`]: CORS, compression, the request timeout, the
+//! body limit, then the handler.
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{MatchedPath, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tower::{Layer, Service};
 use tracing::Instrument;
 
 use crate::http::AppState;
@@ -34,49 +42,201 @@ pub const UNMATCHED: &str = "(unmatched)";
 /// Routes whose answers describe this process at this instant: never cached.
 const UNCACHEABLE_ROUTES: [&str; 4] = ["/", "/healthz", "/readyz", "/metrics"];
 
-/// Keeps the client's request id if it is a sane one, or makes one; puts it on the
-/// response and on every log line of the request (through a span); then writes the
-/// access-log line and counts the request.
-///
-/// The access log names the route template (`/pods/{pod}`), never the path or the query
-/// string: a query string may carry an API key (`/lookup?api_key=…`).
-pub async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let id = request
-        .headers()
-        .get(&X_REQUEST_ID)
-        .filter(|v| is_sane_request_id(v.as_bytes()))
-        .cloned()
-        .unwrap_or_else(new_request_id);
-    request
-        .headers_mut()
-        .insert(X_REQUEST_ID.clone(), id.clone());
-    let method = method_label(request.method());
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(UNMATCHED, |p| state.metrics().route_label(p.as_str()));
+/// The layer; see the module documentation.
+#[derive(Clone)]
+pub struct EnvelopeLayer {
+    state: AppState,
+}
 
-    let span = tracing::info_span!("request", request_id = %String::from_utf8_lossy(id.as_bytes()));
-    let mut response = next.run(request).instrument(span.clone()).await;
+impl EnvelopeLayer {
+    pub fn new(state: AppState) -> Self {
+        Self { state }
+    }
+}
 
-    let status = response.status().as_u16();
-    let elapsed = start.elapsed();
-    state
-        .metrics()
-        .observe_request(method, route, status, elapsed);
-    span.in_scope(|| {
-        tracing::info!(
-            target: "podmeta::access",
-            method,
-            route,
-            status,
-            latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-            "request"
-        );
-    });
-    response.headers_mut().insert(X_REQUEST_ID.clone(), id);
+impl<S> Layer<S> for EnvelopeLayer {
+    type Service = Envelope<S>;
+    fn layer(&self, inner: S) -> Envelope<S> {
+        Envelope {
+            inner,
+            state: self.state.clone(),
+        }
+    }
+}
+
+/// The service of [`EnvelopeLayer`].
+#[derive(Clone)]
+pub struct Envelope<S> {
+    inner: S,
+    state: AppState,
+}
+
+impl<S> Service<Request> for Envelope<S>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request) -> Self::Future {
+        // Take the service that was driven to readiness; leave a clone in its place.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let state = self.state.clone();
+        Box::pin(async move {
+            let start = Instant::now();
+            let id = request
+                .headers()
+                .get(&X_REQUEST_ID)
+                .filter(|v| is_sane_request_id(v.as_bytes()))
+                .cloned()
+                .unwrap_or_else(new_request_id);
+            request
+                .headers_mut()
+                .insert(X_REQUEST_ID.clone(), id.clone());
+            let method = method_label(request.method());
+            let route = request
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or(UNMATCHED, |p| state.metrics().route_label(p.as_str()));
+            let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
+            let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
+
+            let span = tracing::info_span!(
+                "request",
+                request_id = %String::from_utf8_lossy(id.as_bytes())
+            );
+            let Ok(response) = inner.call(request).instrument(span.clone()).await;
+
+            let response = tag_etag_with_encoding(response);
+            let response = cache_and_revalidate(&state, route, is_read, if_none_match, response);
+            let mut response = problem_for_bare_error(response);
+            let headers = response.headers_mut();
+            headers.insert(X_REQUEST_ID.clone(), id);
+            headers.insert(
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            );
+
+            let status = response.status().as_u16();
+            let elapsed = start.elapsed();
+            state
+                .metrics()
+                .observe_request(method, route, status, elapsed);
+            span.in_scope(|| {
+                tracing::info!(
+                    target: "podmeta::access",
+                    method,
+                    route,
+                    status,
+                    latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+                    "request"
+                );
+            });
+            Ok(response)
+        })
+    }
+}
+
+/// An encoded body is a different representation from the identity one, so its strong
+/// ETag must differ too (`"abc"` → `"abc-gzip"`), as Apache does.
+fn tag_etag_with_encoding(mut response: Response) -> Response {
+    let Some(encoding) = response.headers().get(header::CONTENT_ENCODING) else {
+        return response;
+    };
+    let tagged = match (encoding.to_str(), response.headers().get(header::ETAG)) {
+        (Ok(encoding), Some(etag)) => etag
+            .to_str()
+            .ok()
+            .and_then(|t| t.strip_suffix('"'))
+            .and_then(|t| HeaderValue::try_from(format!("{t}-{encoding}\"")).ok()),
+        _ => None,
+    };
+    if let Some(tagged) = tagged {
+        response.headers_mut().insert(header::ETAG, tagged);
+    }
     response
+}
+
+/// Says how long a response may be cached, and answers a matching `If-None-Match` with a
+/// 304 that keeps every header but those of the body it no longer has (RFC 9110 §15.4.5).
+fn cache_and_revalidate(
+    state: &AppState,
+    route: &str,
+    is_read: bool,
+    if_none_match: Option<HeaderValue>,
+    mut response: Response,
+) -> Response {
+    let no_store = HeaderValue::from_static("no-store");
+    if !(is_read && response.status() == StatusCode::OK) {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, no_store);
+        return response;
+    }
+    let headers = response.headers_mut();
+    let cache_control = if UNCACHEABLE_ROUTES.contains(&route) {
+        no_store
+    } else {
+        state.cache_control().clone()
+    };
+    headers.insert(header::CACHE_CONTROL, cache_control);
+    if !vary_names(headers, "accept-encoding") {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
+    let matches = match (&if_none_match, headers.get(header::ETAG)) {
+        (Some(wanted), Some(etag)) => etag_list_matches(wanted.as_bytes(), etag.as_bytes()),
+        _ => false,
+    };
+    if !matches {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    parts.status = StatusCode::NOT_MODIFIED;
+    for gone in [
+        header::CONTENT_TYPE,
+        header::CONTENT_LENGTH,
+        header::CONTENT_ENCODING,
+        header::TRANSFER_ENCODING,
+    ] {
+        parts.headers.remove(gone);
+    }
+    Response::from_parts(parts, Body::empty())
+}
+
+/// Any error response without a problem+json body becomes the problem of its status,
+/// keeping its other headers (`Allow`, CORS, …).
+fn problem_for_bare_error(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let (parts, _) = response.into_parts();
+    let mut problem = ApiError::Status { status }.into_response();
+    for (name, value) in &parts.headers {
+        // The old body's own headers describe a body that is gone.
+        if ![
+            header::CONTENT_TYPE,
+            header::CONTENT_LENGTH,
+            header::CONTENT_ENCODING,
+            header::ETAG,
+        ]
+        .contains(name)
+        {
+            problem.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    problem
 }
 
 /// A request id we pass on unchanged: 1 to 128 characters that are safe in any log.
@@ -111,89 +271,6 @@ fn method_label(method: &Method) -> &'static str {
     }
 }
 
-/// Any error response without a problem+json body (made by a layer: a timeout, a
-/// refused encoding) becomes the problem of its status, keeping its other headers.
-pub async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
-    let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|ct| ct.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
-        return response;
-    }
-    let (parts, _) = response.into_parts();
-    let mut problem = ApiError::Status { status }.into_response();
-    for (name, value) in &parts.headers {
-        // The old body's own headers describe a body that is gone.
-        if ![
-            header::CONTENT_TYPE,
-            header::CONTENT_LENGTH,
-            header::CONTENT_ENCODING,
-            header::ETAG,
-        ]
-        .contains(name)
-        {
-            problem.headers_mut().append(name.clone(), value.clone());
-        }
-    }
-    problem
-}
-
-/// Answers `If-None-Match` with a 304 when the response's ETag matches, and says how long
-/// a response may be cached: `public, max-age=N` for a resource, `no-store` for errors,
-/// POST answers and the operational endpoints.
-pub async fn conditional_and_caching(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
-    let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
-    let cacheable_route = !request
-        .extensions()
-        .get::<MatchedPath>()
-        .is_some_and(|p| UNCACHEABLE_ROUTES.contains(&p.as_str()));
-    let mut response = next.run(request).await;
-
-    let no_store = HeaderValue::from_static("no-store");
-    if !(is_read && response.status() == StatusCode::OK) {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, no_store);
-        return response;
-    }
-    let headers = response.headers_mut();
-    let cache_control = if cacheable_route {
-        state.cache_control().clone()
-    } else {
-        no_store
-    };
-    headers.insert(header::CACHE_CONTROL, cache_control);
-    if !vary_names(headers, "accept-encoding") {
-        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
-    }
-    let matches = match (&if_none_match, headers.get(header::ETAG)) {
-        (Some(wanted), Some(etag)) => etag_list_matches(wanted.as_bytes(), etag.as_bytes()),
-        _ => false,
-    };
-    if !matches {
-        return response;
-    }
-    // RFC 9110 §15.4.5: a 304 carries the headers a 200 would have for caching, no body.
-    let mut not_modified = Response::new(Body::empty());
-    *not_modified.status_mut() = StatusCode::NOT_MODIFIED;
-    for name in [header::ETAG, header::CACHE_CONTROL, header::VARY] {
-        for value in response.headers().get_all(&name) {
-            not_modified
-                .headers_mut()
-                .append(name.clone(), value.clone());
-        }
-    }
-    not_modified
-}
-
 fn vary_names(headers: &HeaderMap, name: &str) -> bool {
     headers.get_all(header::VARY).iter().any(|v| {
         v.to_str().is_ok_and(|v| {
@@ -225,29 +302,6 @@ pub fn etag_list_matches(if_none_match: &[u8], etag: &[u8]) -> bool {
             .split(',')
             .filter_map(opaque)
             .any(|theirs| theirs == ours)
-}
-
-/// After compression: an encoded body is a different representation from the identity
-/// one, so a strong ETag must differ too (`"abc"` → `"abc-gzip"`), as Apache does.
-pub async fn etag_per_encoding(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let encoding = response
-        .headers()
-        .get(header::CONTENT_ENCODING)
-        .and_then(|e| e.to_str().ok())
-        .map(str::to_owned);
-    if let (Some(encoding), Some(etag)) = (encoding, response.headers().get(header::ETAG)) {
-        let tagged = etag
-            .to_str()
-            .ok()
-            .and_then(|t| t.strip_suffix('"'))
-            .map(|t| format!("{t}-{encoding}\""))
-            .and_then(|t| HeaderValue::try_from(t).ok());
-        if let Some(tagged) = tagged {
-            response.headers_mut().insert(header::ETAG, tagged);
-        }
-    }
-    response
 }
 
 /// `/readyz` answers 503 from the moment draining starts.

@@ -106,9 +106,9 @@ fn check(path: &Path) -> ExitCode {
 }
 
 fn serve(cli: Cli) -> ExitCode {
-    // Logs go through a background writer: a slow terminal or pipe must not stall
-    // requests. The guard flushes what is queued when main returns.
-    let (writer, _flush_on_exit) = tracing_appender::non_blocking(std::io::stdout());
+    // Logs go through a background writer (see podmeta::log_writer): a slow terminal or
+    // pipe must not stall requests. The guard writes what is left when main returns.
+    let (writer, _flush_on_exit) = podmeta::log_writer::batch_writer(std::io::stdout());
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let format = cli
         .log_format

@@ -35,10 +35,12 @@ impl Podmeta {
                 let Ok(line) = line else { break };
                 let value: serde_json::Value = serde_json::from_str(&line)
                     .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"));
-                if value["fields"]["message"] == "podmeta ready" {
-                    let _ = ready_tx.send(value["fields"]["address"].as_str().unwrap().to_owned());
-                }
+                let ready = (value["fields"]["message"] == "podmeta ready")
+                    .then(|| value["fields"]["address"].as_str().unwrap().to_owned());
                 collected.lock().unwrap().push(value);
+                if let Some(address) = ready {
+                    let _ = ready_tx.send(address);
+                }
             }
         });
         let addr = ready_rx

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# podmeta against nginx serving the same bytes, side by side on this machine.
+#
+# Builds the release binary, starts podmeta (as shipped: every middleware, default
+# logging) and nginx (2 workers, access log off, the identical JSON body as a static
+# file) on loopback ports, and measures with wrk (1 thread, 32 connections):
+#   - GET /pods/eu1, alternately A B A B A B, median of the ratios; p99 latency;
+#   - POST /pods/eu1/bucket-policy against the GET rate;
+#   - peak RSS after the load; start-up to ready;
+#   - a generated table of 1,000 pods: start-up, and the GET rate against 4 pods.
+# Installs wrk and nginx if missing. Every loop is bounded; everything it starts is
+# stopped and its temporary files removed on exit.
+#
+# Usage: bench/run.sh [SECONDS_PER_RUN]   (default 10)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration="${1:-10}"
+rounds=3
+connections=32
+work="$(mktemp -d)"
+# nginx workers drop root for an unprivileged user, which must be able to read the body.
+chmod 755 "$work"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  sleep 0.2
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+need() { command -v "$1" >/dev/null 2>&1; }
+if ! need wrk || ! need nginx; then
+  echo "installing wrk and nginx" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq wrk nginx >/dev/null
+fi
+nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
+
+echo "building the release binary" >&2
+cargo build --release --locked --quiet
+bin="$PWD/target/release/podmeta"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Starts podmeta with extra arguments; sets $podmeta_pid and $podmeta_port.
+start_podmeta() {
+  podmeta_port="$(free_port)"
+  "$bin" --bind "127.0.0.1:$podmeta_port" "$@" >"$work/podmeta-$podmeta_port.log" 2>&1 &
+  podmeta_pid=$!
+  pids+=("$podmeta_pid")
+  for _ in $(seq 1 200); do
+    curl -sf "http://127.0.0.1:$podmeta_port/readyz" >/dev/null 2>&1 && return 0
+    sleep 0.025
+  done
+  echo "podmeta did not start" >&2
+  cat "$work/podmeta-$podmeta_port.log" >&2
+  exit 1
+}
+
+# wrk's requests/s and p99 latency (in ms) for one run: "RPS P99".
+measure() {
+  local url="$1"; shift
+  local out
+  out="$(wrk -t1 -c"$connections" -d"${duration}s" --latency "$@" "$url")"
+  if grep -q "Non-2xx" <<<"$out"; then echo "non-2xx answers from $url:" >&2; echo "$out" >&2; exit 1; fi
+  local rps p99
+  rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
+  p99="$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us$/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms$/,"",v)} else if (v ~ /s$/) {sub(/s$/,"",v); v*=1000}; print v}' <<<"$out")"
+  echo "$rps $p99"
+}
+
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+median() { python3 -c "import statistics,sys; print(statistics.median(float(x) for x in sys.argv[1:]))" "$@"; }
+
+# --- podmeta, 4 pods, as shipped
+start_podmeta
+main_pid=$podmeta_pid
+main_port=$podmeta_port
+
+# --- nginx serving the same bytes
+nginx_port="$(free_port)"
+mkdir -p "$work/www/pods" "$work/nginx-tmp"
+curl -sf "http://127.0.0.1:$main_port/pods/eu1" -o "$work/www/pods/eu1"
+cat >"$work/nginx.conf" <<NGINX
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx-tmp;
+  proxy_temp_path $work/nginx-tmp;
+  fastcgi_temp_path $work/nginx-tmp;
+  uwsgi_temp_path $work/nginx-tmp;
+  scgi_temp_path $work/nginx-tmp;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    root $work/www;
+    default_type application/json;
+  }
+}
+NGINX
+"$nginx_bin" -c "$work/nginx.conf" -p "$work"
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$nginx_port/pods/eu1" >/dev/null 2>&1 && break; sleep 0.05; done
+cmp <(curl -sf "http://127.0.0.1:$nginx_port/pods/eu1") "$work/www/pods/eu1"
+
+echo "warming up" >&2
+wrk -t1 -c"$connections" -d2s "http://127.0.0.1:$main_port/pods/eu1" >/dev/null
+wrk -t1 -c"$connections" -d2s "http://127.0.0.1:$nginx_port/pods/eu1" >/dev/null
+
+ratios=(); p99_ratios=(); podmeta_rps=(); nginx_rps=(); podmeta_p99=(); nginx_p99=()
+for round in $(seq 1 "$rounds"); do
+  echo "round $round/$rounds: podmeta" >&2
+  read -r a_rps a_p99 < <(measure "http://127.0.0.1:$main_port/pods/eu1")
+  echo "round $round/$rounds: nginx" >&2
+  read -r b_rps b_p99 < <(measure "http://127.0.0.1:$nginx_port/pods/eu1")
+  podmeta_rps+=("$a_rps"); nginx_rps+=("$b_rps"); podmeta_p99+=("$a_p99"); nginx_p99+=("$b_p99")
+  ratios+=("$(ratio "$a_rps" "$b_rps")")
+  p99_ratios+=("$(ratio "$a_p99" "$b_p99")")
+done
+
+echo "POST /pods/eu1/bucket-policy" >&2
+read -r post_rps _ < <(measure "http://127.0.0.1:$main_port/pods/eu1/bucket-policy" -s bench/post.lua)
+get_rps_median="$(median "${podmeta_rps[@]}")"
+
+rss_peak_kib="$(awk '/^VmHWM:/ {print $2}' "/proc/$main_pid/status")"
+rss_now_kib="$(awk '/^VmRSS:/ {print $2}' "/proc/$main_pid/status")"
+
+echo "start-up, 4 pods" >&2
+startup_4="$(python3 bench/startup.py "$bin" 9)"
+
+# --- 1,000 pods
+python3 bench/gen_table.py 1000 "$work/pods-1000.toml"
+"$bin" check "$work/pods-1000.toml" >&2
+echo "start-up, 1,000 pods" >&2
+startup_1000="$(python3 bench/startup.py "$bin" 9 --config "$work/pods-1000.toml")"
+start_podmeta --config "$work/pods-1000.toml"
+big_port=$podmeta_port
+wrk -t1 -c"$connections" -d2s "http://127.0.0.1:$big_port/pods/eu1" >/dev/null
+growth_ratios=()
+for round in $(seq 1 "$rounds"); do
+  echo "round $round/$rounds: 1,000 pods against 4" >&2
+  read -r big_rps _ < <(measure "http://127.0.0.1:$big_port/pods/eu1")
+  read -r small_rps _ < <(measure "http://127.0.0.1:$main_port/pods/eu1")
+  growth_ratios+=("$(ratio "$big_rps" "$small_rps")")
+done
+
+verdict() { python3 -c "print('met' if $1 else 'NOT MET')"; }
+get_ratio="$(median "${ratios[@]}")"
+p99_ratio="$(median "${p99_ratios[@]}")"
+post_ratio="$(ratio "$post_rps" "$get_rps_median")"
+growth_ratio="$(median "${growth_ratios[@]}")"
+rss_peak_mib="$(python3 -c "print(f'{$rss_peak_kib/1024:.1f}')")"
+
+cat <<TABLE
+
+podmeta $(git describe --always --dirty 2>/dev/null || echo '?'), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
+wrk 1 thread, $connections connections, ${duration} s per run, $rounds alternating rounds
+
+| measure | podmeta | nginx | ratio | target | |
+| --- | --- | --- | --- | --- | --- |
+| GET /pods/eu1, req/s (median) | $get_rps_median | $(median "${nginx_rps[@]}") | $get_ratio (median of ratios) | >= 1.0 (aim 1.1) | $(verdict "$get_ratio >= 1.0") |
+| GET /pods/eu1, p99 ms (median) | $(median "${podmeta_p99[@]}") | $(median "${nginx_p99[@]}") | $p99_ratio | <= 1.0 | $(verdict "$p99_ratio <= 1.0") |
+| POST /pods/eu1/bucket-policy, req/s | $post_rps | | $post_ratio of GET | >= 0.5 (aim 0.7) | $(verdict "$post_ratio >= 0.5") |
+| peak RSS after the load, MiB | $rss_peak_mib | | | <= 16 (aim 8) | $(verdict "$rss_peak_kib <= 16384") |
+| start-up to ready, ms (median of 9) | $startup_4 | | | <= 50 (aim 20) | $(verdict "$startup_4 <= 50") |
+| start-up to ready, 1,000 pods, ms | $startup_1000 | | | <= 200 | $(verdict "$startup_1000 <= 200") |
+| GET req/s, 1,000 pods against 4 | | | $growth_ratio (median of ratios) | >= 0.95 | $(verdict "$growth_ratio >= 0.95") |
+
+GET/nginx ratios per round: ${ratios[*]}; p99 ratios: ${p99_ratios[*]}; growth ratios: ${growth_ratios[*]}
+RSS now: $(python3 -c "print(f'{$rss_now_kib/1024:.1f}')") MiB
+TABLE
