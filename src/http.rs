@@ -185,10 +185,21 @@ pub fn router(state: AppState) -> Router {
         .expose_headers([header::ETAG, X_REQUEST_ID.clone()])
         .max_age(Duration::from_secs(3600));
 
+    // The request timeout bounds the routes that read a body. GET handlers read none and
+    // answer from memory; a client slow to send its headers is the server's header-read
+    // timeout's business. So the timer (a registration on tokio's timer wheel for every
+    // request) is spent only where a client can hold a request open.
+    let timeout =
+        TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout);
     let router = route_table()
         .into_iter()
         .fold(Router::new(), |router, route| {
-            router.route(route.path, route.handler)
+            let handler = if route.method == Method::POST {
+                route.handler.layer(timeout.clone())
+            } else {
+                route.handler
+            };
+            router.route(route.path, handler)
         });
     // Router::layer wraps each route and the fallback after routing, so every layer knows
     // the matched route template. The last layer added is the outermost.
@@ -196,10 +207,6 @@ pub fn router(state: AppState) -> Router {
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            settings.request_timeout,
-        ))
         .layer(CompressionLayer::new().gzip(true).br(true))
         .layer(cors)
         .layer(layers::EnvelopeLayer::new(state.clone()))

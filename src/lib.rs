@@ -17,7 +17,7 @@
 //! - [`layers`]: the middleware around every route: request id, access log and metrics,
 //!   CORS, conditional GET and caching, compression, timeouts.
 //! - [`metrics`]: the Prometheus metrics.
-//! - [`log_writer`]: batched, non-blocking log output.
+//! - [`log_writer`], [`log_format`]: batched, non-blocking log output; the JSON line.
 //! - [`digest`]: SHA-256 for table versions and ETags.
 //! - [`server`]: the accept loop, header-read timeout and graceful drain.
 //! - [`reload`]: reloading the table on SIGHUP and on file changes.
@@ -41,6 +41,7 @@ pub mod digest;
 pub mod domain;
 pub mod http;
 pub mod layers;
+pub mod log_format;
 pub mod log_writer;
 pub mod lookup;
 pub mod metrics;

@@ -123,9 +123,8 @@ fn serve(cli: Cli) -> ExitCode {
     match format {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
+            .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+            .event_format(podmeta::log_format::JsonLines)
             .init(),
     }
 

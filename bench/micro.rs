@@ -1,0 +1,64 @@
+//! Micro-benchmarks of the request path's pieces: `cargo bench`.
+//!
+//! Timing only: nothing here asserts a speed. The end-to-end comparison with nginx is
+//! `bench/run.sh`.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use podmeta::bucket::BucketName;
+use podmeta::catalog::Part;
+use podmeta::lookup::LookupQuery;
+use podmeta::{Catalog, Table};
+
+fn pod_lookup(c: &mut Criterion) {
+    let catalog = Catalog::new(Table::builtin().expect("the built-in table loads"));
+    c.bench_function("pod lookup: EU1 to its pre-rendered body", |b| {
+        b.iter(|| {
+            let position = catalog
+                .table()
+                .position_ignoring_case(black_box("EU1"))
+                .expect("eu1 exists");
+            black_box(catalog.pod_body(position, Part::Whole).body().len())
+        })
+    });
+}
+
+fn bucket_policy(c: &mut Criterion) {
+    let table = Table::builtin().expect("the built-in table loads");
+    let prefix = &table.s3().bucket_prefix;
+    let principals = &table.pod("eu1").expect("eu1 exists").s3.principals;
+    c.bench_function("bucket name: validate", |b| {
+        b.iter(|| BucketName::parse(prefix, black_box("mp-forwarding-acme.prod-1")).is_ok())
+    });
+    c.bench_function("bucket name: validate a bad one, every rule", |b| {
+        b.iter(|| BucketName::parse(prefix, black_box("-Acme..x-s3alias")).err())
+    });
+    let bucket = BucketName::parse(prefix, "mp-forwarding-acme").expect("a valid name");
+    c.bench_function("bucket policy: render", |b| {
+        b.iter(|| podmeta::render::bucket_policy(black_box(principals), black_box(&bucket)))
+    });
+}
+
+fn reverse_lookup(c: &mut Criterion) {
+    let catalog = Catalog::new(Table::builtin().expect("the built-in table loads"));
+    for (name, value) in [
+        ("host", "SFTP.mparticle.com"),
+        ("host", "jssdks.eu1.mparticle.com"),
+        ("url", "https://s2s.au1.mparticle.com/v2/events"),
+        ("ip", "52.45.156.86"),
+        ("api_key", "eu1-0123456789abcdef"),
+        ("arn", "arn:aws:iam::583371261087:role/verifyrequest_lambda"),
+    ] {
+        let pairs = vec![(name.to_owned(), value.to_owned())];
+        c.bench_function(&format!("reverse lookup: {name}={value}"), |b| {
+            b.iter(|| {
+                let query = LookupQuery::parse(black_box(&pairs)).expect("well formed");
+                catalog.lookup(&query).map(|r| r.body().len())
+            })
+        });
+    }
+}
+
+criterion_group!(benches, pod_lookup, bucket_policy, reverse_lookup);
+criterion_main!(benches);
