@@ -195,7 +195,7 @@ pub fn router(state: AppState) -> Router {
         .into_iter()
         .fold(Router::new(), |router, route| {
             let handler = if route.method == Method::POST {
-                route.handler.layer(timeout.clone())
+                route.handler.layer(timeout)
             } else {
                 route.handler
             };
