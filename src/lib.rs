@@ -21,6 +21,7 @@
 //! - [`digest`]: SHA-256 for table versions and ETags.
 //! - [`server`]: the accept loop, header-read timeout and graceful drain.
 //! - [`reload`]: reloading the table on SIGHUP and on file changes.
+//! - [`healthcheck`]: the tiny HTTP client behind `podmeta healthcheck`.
 //!
 //! # How a request flows
 //! The router matches the path; the `PodRef` extractor resolves `{pod}` (any case) in the
@@ -39,6 +40,7 @@ pub mod bucket;
 pub mod catalog;
 pub mod digest;
 pub mod domain;
+pub mod healthcheck;
 pub mod http;
 pub mod layers;
 pub mod log_format;

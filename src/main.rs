@@ -70,6 +70,9 @@ enum Command {
         /// The table file to check.
         path: PathBuf,
     },
+    /// Ask a running podmeta's /healthz (at --bind) and exit 0 if it answers 200, 1 if
+    /// not: a container HEALTHCHECK for images without curl.
+    Healthcheck,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -82,6 +85,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
         Some(Command::Check { path }) => check(path),
+        Some(Command::Healthcheck) => healthcheck(cli.bind),
         None => serve(cli),
     }
 }
@@ -101,6 +105,16 @@ fn check(path: &Path) -> ExitCode {
         Err(e) => {
             eprintln!("{e}");
             ExitCode::from(EXIT_BAD_CONFIG)
+        }
+    }
+}
+
+fn healthcheck(bind: SocketAddr) -> ExitCode {
+    match podmeta::healthcheck::probe(bind, Duration::from_secs(2)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("podmeta healthcheck: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -199,3 +199,37 @@ fn sigint_also_drains_and_exits_0() {
     };
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn healthcheck_passes_against_a_running_podmeta_and_fails_without_one() {
+    let podmeta = Podmeta::start(&[]);
+    let ok = Command::new(BIN)
+        .args(["--bind", &podmeta.addr.to_string(), "healthcheck"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    // The wildcard address a container listens on is asked on loopback.
+    let wildcard = format!("0.0.0.0:{}", podmeta.addr.port());
+    let ok = Command::new(BIN)
+        .args(["--bind", &wildcard, "healthcheck"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        ok.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    drop(podmeta);
+    let failed = Command::new(BIN)
+        .args(["--bind", &wildcard, "healthcheck"])
+        .output()
+        .unwrap();
+    assert_eq!(failed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&failed.stderr).contains("cannot connect"));
+}

@@ -1,0 +1,145 @@
+//! The Kubernetes manifests agree with the binary: the probes ask routes it serves, the
+//! port is the one it listens on, the config path is where the ConfigMap is mounted, and
+//! the ConfigMap's table is the repository's, valid.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+use serde_json::Value;
+use yaml_rust2::{Yaml, YamlLoader};
+
+fn manifest(name: &str) -> Value {
+    let path = format!("{}/deploy/kubernetes/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap();
+    to_json(&YamlLoader::load_from_str(&text).unwrap()[0])
+}
+
+fn to_json(yaml: &Yaml) -> Value {
+    match yaml {
+        Yaml::Integer(i) => Value::from(*i),
+        Yaml::Real(r) => Value::from(r.parse::<f64>().unwrap()),
+        Yaml::String(s) => Value::from(s.as_str()),
+        Yaml::Boolean(b) => Value::from(*b),
+        Yaml::Array(a) => Value::Array(a.iter().map(to_json).collect()),
+        Yaml::Hash(h) => Value::Object(
+            h.iter()
+                .map(|(k, v)| (k.as_str().unwrap().to_owned(), to_json(v)))
+                .collect(),
+        ),
+        Yaml::Null => Value::Null,
+        other => panic!("unexpected YAML node {other:?}"),
+    }
+}
+
+fn container() -> Value {
+    manifest("deployment.yaml")["spec"]["template"]["spec"]["containers"][0].clone()
+}
+
+#[test]
+fn the_probes_ask_routes_the_binary_serves() {
+    let container = container();
+    let routes: Vec<&str> = podmeta::http::route_table()
+        .iter()
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
+    assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
+    for probe in ["livenessProbe", "readinessProbe"] {
+        let path = container[probe]["httpGet"]["path"].as_str().unwrap();
+        assert!(
+            routes.contains(&path),
+            "{probe} asks {path}, which podmeta does not serve"
+        );
+        assert_eq!(container[probe]["httpGet"]["port"], "http");
+    }
+}
+
+#[test]
+fn the_port_is_the_one_podmeta_binds() {
+    let container = container();
+    let port = &container["ports"][0];
+    assert_eq!(port["name"], "http");
+    let bind = container["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "PODMETA_BIND")
+        .unwrap()["value"]
+        .as_str()
+        .unwrap();
+    let bind: std::net::SocketAddr = bind.parse().unwrap();
+    assert!(
+        bind.ip().is_unspecified(),
+        "a pod must listen beyond loopback"
+    );
+    assert_eq!(port["containerPort"], i64::from(bind.port()));
+    let service = manifest("service.yaml");
+    assert_eq!(service["spec"]["ports"][0]["targetPort"], "http");
+}
+
+#[test]
+fn the_config_path_is_the_mounted_configmaps_file() {
+    let deployment = manifest("deployment.yaml");
+    let container = container();
+    let args: Vec<&str> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    let at = args
+        .iter()
+        .position(|a| *a == "--config")
+        .expect("--config is passed");
+    let config = std::path::Path::new(args[at + 1]);
+    let mount = &container["volumeMounts"][0];
+    assert_eq!(
+        config.parent().unwrap().to_str().unwrap(),
+        mount["mountPath"]
+    );
+    assert!(
+        mount.get("subPath").is_none(),
+        "a subPath mount is never updated in place"
+    );
+    let volume = &deployment["spec"]["template"]["spec"]["volumes"][0];
+    assert_eq!(volume["name"], mount["name"]);
+    let configmap = manifest("configmap.yaml");
+    assert_eq!(volume["configMap"]["name"], configmap["metadata"]["name"]);
+    let key = config.file_name().unwrap().to_str().unwrap();
+    assert!(
+        configmap["data"].get(key).is_some(),
+        "the ConfigMap has no {key}"
+    );
+}
+
+#[test]
+fn the_configmaps_table_is_the_repositorys_and_valid() {
+    let configmap = manifest("configmap.yaml");
+    let table = configmap["data"]["pods.toml"].as_str().unwrap();
+    assert_eq!(
+        table,
+        podmeta::table::BUILTIN_TOML,
+        "deploy/kubernetes/configmap.yaml is stale"
+    );
+    podmeta::Table::from_toml("configmap.yaml", table).unwrap();
+}
+
+#[test]
+fn the_pods_run_locked_down() {
+    let deployment = manifest("deployment.yaml");
+    let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(deployment["spec"]["replicas"], 3);
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    let security = &container()["securityContext"];
+    assert_eq!(security["readOnlyRootFilesystem"], true);
+    assert_eq!(security["allowPrivilegeEscalation"], false);
+    let resources = &container()["resources"];
+    for kind in ["requests", "limits"] {
+        for what in ["cpu", "memory"] {
+            assert!(resources[kind][what].is_string(), "no {kind}.{what}");
+        }
+    }
+    assert_eq!(manifest("pdb.yaml")["kind"], "PodDisruptionBudget");
+    assert_eq!(
+        manifest("hpa.yaml")["spec"]["scaleTargetRef"]["name"],
+        deployment["metadata"]["name"]
+    );
+}
