@@ -15,6 +15,9 @@ use tokio::net::TcpListener;
 
 use crate::http::{AppState, router};
 
+/// The most bytes of request line and headers a request may have.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+
 /// How the server treats connections.
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
@@ -47,7 +50,13 @@ pub async fn serve(
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(settings.header_read_timeout);
+        .header_read_timeout(settings.header_read_timeout)
+        // hyper would buffer ~400 kB of request line and headers; no client of ours sends
+        // more than a few hundred bytes, so anything over this is answered 431 at once.
+        .max_buf_size(MAX_HEADER_BYTES);
+    builder
+        .http2()
+        .max_header_list_size(u32::try_from(MAX_HEADER_BYTES).unwrap_or(u32::MAX));
     builder.http2().timer(TokioTimer::new());
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);

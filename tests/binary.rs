@@ -2,101 +2,12 @@
 //! reloads (a bad file keeps the old table), and SIGTERM drains and exits 0.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_podmeta");
-
-/// The binary, started on a loopback port, with its log lines collected.
-struct Podmeta {
-    child: Child,
-    addr: SocketAddr,
-    logs: Arc<Mutex<Vec<serde_json::Value>>>,
-}
-
-impl Podmeta {
-    fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(BIN)
-            .args(["--bind", "127.0.0.1:0", "--log-format", "json"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let logs = Arc::new(Mutex::new(Vec::new()));
-        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-        let collected = logs.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let value: serde_json::Value = serde_json::from_str(&line)
-                    .unwrap_or_else(|e| panic!("a log line that is not JSON ({e}): {line}"));
-                let ready = (value["fields"]["message"] == "podmeta ready")
-                    .then(|| value["fields"]["address"].as_str().unwrap().to_owned());
-                collected.lock().unwrap().push(value);
-                if let Some(address) = ready {
-                    let _ = ready_tx.send(address);
-                }
-            }
-        });
-        let addr = ready_rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("podmeta logs that it is ready")
-            .parse()
-            .unwrap();
-        Self { child, addr, logs }
-    }
-
-    /// One request on its own connection; the whole response.
-    fn request(&self, head: &str) -> String {
-        let mut stream = TcpStream::connect(self.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
-        stream.write_all(head.as_bytes()).unwrap();
-        let mut out = String::new();
-        let _ = stream.read_to_string(&mut out);
-        out
-    }
-
-    fn get(&self, path: &str) -> String {
-        self.request(&format!(
-            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        ))
-    }
-
-    fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .args([&format!("-{name}"), &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    }
-
-    /// Polls `check` for at most five seconds.
-    fn eventually(&self, what: &str, mut check: impl FnMut() -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !check() {
-            assert!(Instant::now() < deadline, "never: {what}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn logged(&self, pred: impl Fn(&serde_json::Value) -> bool) -> bool {
-        self.logs.lock().unwrap().iter().any(pred)
-    }
-}
-
-impl Drop for Podmeta {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::process::{BIN, Podmeta};
 
 #[test]
 fn the_ready_line_names_the_address_and_the_pods() {

@@ -1,6 +1,8 @@
 //! The one helper every integration test starts the app with.
 #![allow(dead_code)] // each test file uses its own subset of the helpers
 
+pub mod process;
+
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for a bounded time (or number of executions) and prints each
+# one's execution count. Any crash fails the script; libFuzzer leaves the input in
+# fuzz/artifacts/TARGET/ (turn it into a regression test, then fix it).
+#
+# Usage: scripts/fuzz.sh [SECONDS_PER_TARGET] [MAX_RUNS]   (default 60 s, no run cap)
+# Needs the nightly toolchain; installs cargo-fuzz when missing.
+set -euo pipefail
+cd "$(dirname "$0")/../fuzz"
+
+seconds="${1:-60}"
+runs="${2:-0}"
+targets=(table_loader bucket_name lambda_arn lookup)
+
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  cargo install --locked cargo-fuzz
+fi
+cargo +nightly fuzz build -O >/dev/null 2>&1 || cargo +nightly fuzz build -O
+
+# The table loader starts from the real table.
+mkdir -p corpus/table_loader
+cp ../config/pods.toml corpus/table_loader/pods.toml
+
+for target in "${targets[@]}"; do
+  mkdir -p "corpus/$target"
+  log="$(mktemp)"
+  status=0
+  cargo +nightly fuzz run -O "$target" "corpus/$target" -- \
+    -max_total_time="$seconds" -runs="$runs" -print_final_stats=1 >"$log" 2>&1 || status=$?
+  executed="$(awk '/^stat::number_of_executed_units:/ {print $2}' "$log")"
+  if [ "$status" -ne 0 ]; then
+    tail -40 "$log"
+    echo "fuzz: $target FAILED after ${executed:-?} executions (see fuzz/artifacts/$target/)"
+    rm -f "$log"
+    exit 1
+  fi
+  echo "fuzz: $target: ${executed:-?} executions, no crash"
+  rm -f "$log"
+done

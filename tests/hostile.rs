@@ -1,0 +1,226 @@
+//! Hostile input over a real socket: every answer is a 4xx (a problem+json from podmeta,
+//! or hyper's own bare 4xx for a request it cannot parse), never a 5xx, and the server
+//! keeps answering afterwards.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+mod common;
+
+use std::time::Duration;
+
+use common::{RunningServer, raw_exchange};
+use podmeta::{AppState, Catalog, ServerSettings, Table};
+
+async fn server() -> RunningServer {
+    RunningServer::start(
+        AppState::new(Catalog::new(Table::builtin().unwrap())),
+        ServerSettings::default(),
+    )
+    .await
+}
+
+/// The status of a raw exchange, after checking its shape: a 4xx; from podmeta (it has a
+/// request id) always problem+json.
+fn assert_client_error(what: &str, response: &str) -> u16 {
+    let status: u16 = response
+        .strip_prefix("HTTP/1.1 ")
+        .and_then(|r| r.get(..3))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{what}: no status line in {response:?}"));
+    assert!((400..500).contains(&status), "{what}: {status}\n{response}");
+    let head = response
+        .split("\r\n\r\n")
+        .next()
+        .unwrap()
+        .to_ascii_lowercase();
+    if head.contains("x-request-id:") {
+        assert!(
+            head.contains("content-type: application/problem+json"),
+            "{what}: {head}"
+        );
+    }
+    status
+}
+
+async fn exchange(server: &RunningServer, request: &[u8]) -> String {
+    raw_exchange(server.addr, request, Duration::from_secs(5)).await
+}
+
+fn get(path: &str) -> Vec<u8> {
+    format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").into_bytes()
+}
+
+fn post(path: &str, content_type: &str, body: &[u8]) -> Vec<u8> {
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    request
+}
+
+#[tokio::test]
+async fn broken_oversized_and_mistyped_bodies_are_4xx_problems() {
+    let server = server().await;
+    let big = format!("{{\"bucket\": \"{}\"}}", "a".repeat(70_000));
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "broken JSON",
+            post(
+                "/pods/eu1/bucket-policy",
+                "application/json",
+                b"{\"bucket\": ",
+            ),
+        ),
+        (
+            "JSON with NUL",
+            post(
+                "/pods/eu1/bucket-policy",
+                "application/json",
+                b"{\"bucket\": \"mp-forwarding-\0\"}",
+            ),
+        ),
+        (
+            "invalid UTF-8",
+            post(
+                "/pods/eu1/bucket-policy",
+                "application/json",
+                b"{\"bucket\": \"\xff\xfe\"}",
+            ),
+        ),
+        (
+            "deeply nested",
+            post(
+                "/pods/eu1/bucket-policy",
+                "application/json",
+                deep.as_bytes(),
+            ),
+        ),
+        (
+            "oversized",
+            post(
+                "/pods/eu1/bucket-policy",
+                "application/json",
+                big.as_bytes(),
+            ),
+        ),
+        (
+            "wrong media type",
+            post("/pods/eu1/bucket-policy", "text/xml", b"<bucket/>"),
+        ),
+        (
+            "form body",
+            post(
+                "/pods/eu1/bucket-policy",
+                "application/x-www-form-urlencoded",
+                b"bucket=x",
+            ),
+        ),
+        (
+            "a number",
+            post("/pods/eu1/bucket-policy", "application/json", b"12"),
+        ),
+        (
+            "huge string number",
+            post(
+                "/pods/eu1/bucket-policy",
+                "application/json",
+                b"{\"bucket\": 1e999999}",
+            ),
+        ),
+    ];
+    for (what, request) in cases {
+        assert_client_error(what, &exchange(&server, &request).await);
+    }
+}
+
+#[tokio::test]
+async fn huge_headers_and_uris_are_refused_with_a_4xx() {
+    let server = server().await;
+    let long_uri = format!("/pods/{}", "a".repeat(100_000));
+    let huge_header = format!(
+        "GET /pods HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\nConnection: close\r\n\r\n",
+        "b".repeat(200_000)
+    );
+    let many_headers = format!(
+        "GET /pods HTTP/1.1\r\nHost: x\r\n{}Connection: close\r\n\r\n",
+        (0..500)
+            .map(|i| format!("X-H{i}: v\r\n"))
+            .collect::<String>()
+    );
+    for (what, request) in [
+        ("a 100 kB URI", get(&long_uri)),
+        ("a 200 kB header", huge_header.into_bytes()),
+        ("500 headers", many_headers.into_bytes()),
+    ] {
+        assert_client_error(what, &exchange(&server, &request).await);
+    }
+}
+
+#[tokio::test]
+async fn odd_paths_and_queries_are_4xx_problems() {
+    let server = server().await;
+    let many_params = format!(
+        "/lookup?{}",
+        (0..5_000)
+            .map(|i| format!("p{i}=1"))
+            .collect::<Vec<_>>()
+            .join("&")
+    );
+    for path in [
+        "/pods/%00",
+        "/pods/%FF",
+        "/pods/%2e%2e/%2e%2e/etc/passwd",
+        "/pods/../../etc/passwd",
+        "/pods/eu1%2Fsftp",
+        "//pods",
+        "/pods/eu1/%",
+        "/pods/%E2%80%AE1ue",
+        "/lookup?host=%FF%FE",
+        "/lookup?host=a%00b.com",
+        "/lookup?ip=%00",
+        "/lookup?api_key=%0D%0AX-Injected:%201",
+        "/lookup?url=javascript:alert(1)",
+        "/lookup?=",
+        "/lookup?&&&",
+        many_params.as_str(),
+        "/pods/eu1/rules/lambda-arn?account_id=%FF&function=%00&alias=%24",
+    ] {
+        assert_client_error(path, &exchange(&server, &get(path)).await);
+    }
+}
+
+#[tokio::test]
+async fn nul_bytes_bad_request_lines_and_unknown_methods_are_4xx() {
+    let server = server().await;
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("NUL in the path", b"GET /pods/\0eu1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()),
+        ("NUL in a header", b"GET /pods HTTP/1.1\r\nHost: x\r\nX-A: a\0b\r\nConnection: close\r\n\r\n".to_vec()),
+        ("garbage", b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03garbage\r\n\r\n".to_vec()),
+        ("no version", b"GET /pods\r\n\r\n".to_vec()),
+        ("bad version", b"GET /pods HTTP/9.9\r\nHost: x\r\n\r\n".to_vec()),
+        ("invalid UTF-8 path", b"GET /pods/\xff\xfe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()),
+        ("unknown method", b"BREW /pods HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()),
+        ("TRACE", b"TRACE /pods/eu1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()),
+        ("DELETE", b"DELETE /pods/eu1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec()),
+        ("CONNECT", b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n".to_vec()),
+        ("bad content-length", b"POST /pods/eu1/bucket-policy HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n".to_vec()),
+        ("two content-lengths", b"POST /pods/eu1/bucket-policy HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab".to_vec()),
+        ("bad chunking", b"POST /pods/eu1/bucket-policy HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n".to_vec()),
+    ];
+    for (what, request) in cases {
+        let response = exchange(&server, &request).await;
+        if response.is_empty() {
+            // hyper may close a connection whose bytes are not HTTP at all: no answer is
+            // acceptable; a 5xx or a crash is not, and the health check below says which.
+            continue;
+        }
+        assert_client_error(what, &response);
+    }
+    let health = exchange(&server, &get("/healthz")).await;
+    assert!(
+        health.starts_with("HTTP/1.1 200 OK"),
+        "the server stopped answering: {health}"
+    );
+}
