@@ -74,27 +74,12 @@ fn write_json_str(writer: &mut Writer<'_>, s: &str) -> fmt::Result {
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
     use super::*;
-
-    #[derive(Clone, Default)]
-    struct Captured(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::log_writer::tests::Sink;
 
     #[test]
     fn each_line_is_a_json_object_with_the_events_and_the_spans_fields() {
-        let out = Captured::default();
+        let out = Sink::default();
         let writer = out.clone();
         let subscriber = tracing_subscriber::fmt()
             .fmt_fields(JsonFields::new())

@@ -5,7 +5,7 @@
 mod common;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::process::{BIN, Podmeta};
 
@@ -83,14 +83,7 @@ fn sigterm_drains_and_exits_0() {
     let mut podmeta = Podmeta::start(&[]);
     assert!(podmeta.get("/readyz").starts_with("HTTP/1.1 200 OK"));
     podmeta.signal("TERM");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let status = loop {
-        if let Some(status) = podmeta.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "still running 5 s after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = podmeta.wait_exit(Duration::from_secs(5));
     assert_eq!(status.code(), Some(0));
     std::thread::sleep(Duration::from_millis(100));
     assert!(podmeta.logged(|l| l["fields"]["message"] == "podmeta stopped"));
@@ -100,14 +93,7 @@ fn sigterm_drains_and_exits_0() {
 fn sigint_also_drains_and_exits_0() {
     let mut podmeta = Podmeta::start(&[]);
     podmeta.signal("INT");
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let status = loop {
-        if let Some(status) = podmeta.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "still running 5 s after SIGINT");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = podmeta.wait_exit(Duration::from_secs(5));
     assert_eq!(status.code(), Some(0));
 }
 

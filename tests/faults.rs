@@ -208,17 +208,7 @@ fn sigterm_during_load_finishes_the_requests_in_flight_and_exits_0() {
             "an in-flight answer was cut short"
         );
     }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = podmeta.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "still running 10 s after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status = podmeta.wait_exit(Duration::from_secs(10));
     let (ok, _not_served, failures) = load.finish();
     assert_eq!(status.code(), Some(0));
     assert!(ok > 100, "only {ok} requests made");

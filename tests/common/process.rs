@@ -85,6 +85,18 @@ impl Podmeta {
         }
     }
 
+    /// Waits at most `limit` for the process to exit, and returns its status.
+    pub fn wait_exit(&mut self, limit: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "still running {limit:?} later");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn logged(&self, pred: impl Fn(&serde_json::Value) -> bool) -> bool {
         self.logs.lock().unwrap().iter().any(pred)
     }
