@@ -34,7 +34,8 @@ pub struct HttpSettings {
     pub cache_max_age: u32,
     /// Origins allowed by CORS; empty means any.
     pub cors_origins: Vec<HeaderValue>,
-    /// How long a request may take, body included, before it is answered 408.
+    /// How long a request that reads a body may take, body included, before it is
+    /// answered 408.
     pub request_timeout: Duration,
 }
 

@@ -14,8 +14,9 @@
 //! - [`catalog`]: a loaded table plus every GET body, serialised once at load.
 //! - [`problem`]: the one error type and its RFC 9457 problem+json response.
 //! - [`http`]: the router, the shared state and the handlers.
-//! - [`layers`]: the middleware around every route: request id, access log and metrics,
-//!   CORS, conditional GET and caching, compression, timeouts.
+//! - [`layers`]: the envelope around every route: request id, access log and metrics,
+//!   conditional GET and caching, problem bodies for bare errors (CORS, compression and
+//!   the timeout are tower-http's, stacked in [`http::router`]).
 //! - [`metrics`]: the Prometheus metrics.
 //! - [`log_writer`], [`log_format`]: batched, non-blocking log output; the JSON line.
 //! - [`digest`]: SHA-256 for table versions and ETags.
@@ -34,7 +35,7 @@
 //!   place in a view in [`catalog`], and `config/pods.toml`.
 //! - A pod: `config/pods.toml` only.
 //! - An endpoint: a renderer in [`render`], a handler and a route in [`http`] (and its
-//!   entry in [`http::ROUTES`]).
+//!   entry in [`http::route_table`], which the OpenAPI test compares with `openapi.yaml`).
 
 pub mod bucket;
 pub mod catalog;
