@@ -110,8 +110,9 @@ impl AppState {
         self.0.draining.store(true, Ordering::Release);
     }
 
-    pub(crate) fn draining_flag(&self) -> &AtomicBool {
-        &self.0.draining
+    /// Whether shutdown has begun (and `/readyz` answers 503).
+    pub fn is_draining(&self) -> bool {
+        self.0.draining.load(Ordering::Acquire)
     }
 
     pub(crate) fn cache_control(&self) -> &HeaderValue {
@@ -221,7 +222,7 @@ async fn index(State(state): State<AppState>) -> Response {
         service: &'static str,
         version: &'static str,
         table: TableInfo<'a>,
-        links: Vec<Link>,
+        links: Vec<Link<'a>>,
     }
     #[derive(Serialize)]
     struct TableInfo<'a> {
@@ -231,10 +232,18 @@ async fn index(State(state): State<AppState>) -> Response {
         pods: usize,
     }
     #[derive(Serialize)]
-    struct Link {
-        method: String,
+    struct Link<'a> {
+        method: &'a str,
         href: &'static str,
     }
+    // The route table builds every handler; the index needs only methods and paths, once.
+    static ROUTE_LINKS: std::sync::LazyLock<Vec<(Method, &'static str)>> =
+        std::sync::LazyLock::new(|| {
+            route_table()
+                .into_iter()
+                .map(|r| (r.method, r.path))
+                .collect()
+        });
     let catalog = state.catalog();
     let table = catalog.table();
     let body = Index {
@@ -246,11 +255,11 @@ async fn index(State(state): State<AppState>) -> Response {
             loaded_at: humantime::format_rfc3339_seconds(catalog.loaded_at()).to_string(),
             pods: table.pods().len(),
         },
-        links: route_table()
-            .into_iter()
-            .map(|r| Link {
-                method: r.method.to_string(),
-                href: r.path,
+        links: ROUTE_LINKS
+            .iter()
+            .map(|(method, href)| Link {
+                method: method.as_str(),
+                href,
             })
             .collect(),
     };
@@ -268,7 +277,7 @@ async fn healthz() -> Response {
 
 /// `GET /readyz`: a table is loaded (always, once serving) and shutdown has not begun.
 async fn readyz(State(state): State<AppState>) -> Response {
-    if layers::is_draining(&state) {
+    if state.is_draining() {
         ApiError::NotReady.into_response()
     } else {
         Rendered::json(

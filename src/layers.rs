@@ -19,7 +19,6 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -302,11 +301,6 @@ pub fn etag_list_matches(if_none_match: &[u8], etag: &[u8]) -> bool {
             .split(',')
             .filter_map(opaque)
             .any(|theirs| theirs == ours)
-}
-
-/// `/readyz` answers 503 from the moment draining starts.
-pub fn is_draining(state: &AppState) -> bool {
-    state.draining_flag().load(Ordering::Acquire)
 }
 
 #[cfg(test)]

@@ -97,36 +97,29 @@ fn sigint_also_drains_and_exits_0() {
     assert_eq!(status.code(), Some(0));
 }
 
+/// Runs `podmeta --bind BIND healthcheck`: its exit code and what it said on stderr.
+fn healthcheck(bind: &str) -> (Option<i32>, String) {
+    let out = Command::new(BIN)
+        .args(["--bind", bind, "healthcheck"])
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn healthcheck_passes_against_a_running_podmeta_and_fails_without_one() {
     let podmeta = Podmeta::start(&[]);
-    let ok = Command::new(BIN)
-        .args(["--bind", &podmeta.addr.to_string(), "healthcheck"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        ok.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    let (code, stderr) = healthcheck(&podmeta.addr.to_string());
+    assert_eq!(code, Some(0), "{stderr}");
     // The wildcard address a container listens on is asked on loopback.
     let wildcard = format!("0.0.0.0:{}", podmeta.addr.port());
-    let ok = Command::new(BIN)
-        .args(["--bind", &wildcard, "healthcheck"])
-        .output()
-        .unwrap();
-    assert_eq!(
-        ok.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&ok.stderr)
-    );
+    let (code, stderr) = healthcheck(&wildcard);
+    assert_eq!(code, Some(0), "{stderr}");
     drop(podmeta);
-    let failed = Command::new(BIN)
-        .args(["--bind", &wildcard, "healthcheck"])
-        .output()
-        .unwrap();
-    assert_eq!(failed.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&failed.stderr).contains("cannot connect"));
+    let (code, stderr) = healthcheck(&wildcard);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("cannot connect"), "{stderr}");
 }

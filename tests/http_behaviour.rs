@@ -521,10 +521,7 @@ async fn shutdown_lets_a_request_in_flight_finish_and_reports_not_ready() {
     let addr = server.addr;
     let stopping = tokio::spawn(server.stop());
     tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(
-        podmeta::layers::is_draining(&state),
-        "not-ready once shutdown begins"
-    );
+    assert!(state.is_draining(), "not-ready once shutdown begins");
     assert!(
         tokio::net::TcpStream::connect(addr).await.is_err(),
         "still accepting"
