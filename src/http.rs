@@ -168,9 +168,22 @@ pub fn route_table() -> Vec<RouteEntry> {
     ]
 }
 
+/// The routes the admin listener serves: the probes and the metrics.
+pub const ADMIN_ROUTES: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+
 /// The application: every route, inside CORS, compression, the request timeout and the
 /// body limit, all inside the envelope of [`crate::layers`].
 pub fn router(state: AppState) -> Router {
+    app(state, |_| true)
+}
+
+/// The admin listener's application: only [`ADMIN_ROUTES`], in the same envelope, so that
+/// they answer, are counted and are logged as on the main listener.
+pub fn admin_router(state: AppState) -> Router {
+    app(state, |path| ADMIN_ROUTES.contains(&path))
+}
+
+fn app(state: AppState, serves: impl Fn(&str) -> bool) -> Router {
     let settings = &state.0.settings;
     let cors = CorsLayer::new()
         .allow_origin(if settings.cors_origins.is_empty() {
@@ -195,6 +208,7 @@ pub fn router(state: AppState) -> Router {
         TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout);
     let router = route_table()
         .into_iter()
+        .filter(|route| serves(route.path))
         .fold(Router::new(), |router, route| {
             let handler = if route.method == Method::POST {
                 route.handler.layer(timeout)

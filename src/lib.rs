@@ -20,7 +20,10 @@
 //! - [`metrics`]: the Prometheus metrics.
 //! - [`log_writer`], [`log_format`]: batched, non-blocking log output; the JSON line.
 //! - [`digest`]: SHA-256 for table versions and ETags.
-//! - [`server`]: the accept loop, header-read timeout and graceful drain.
+//! - [`server`]: the main and admin listeners' accept loops, and the graceful drain.
+//! - [`connections`]: a listener's connections: the cap, room made at the cap by closing
+//!   idle keep-alive connections, and the time limits from accept.
+//! - [`capacity`]: the cap fitted to the open-file and memory limits.
 //! - [`reload`]: reloading the table on SIGHUP and on file changes.
 //! - [`healthcheck`]: the tiny HTTP client behind `podmeta healthcheck`.
 //!
@@ -38,7 +41,9 @@
 //!   entry in [`http::route_table`], which the OpenAPI test compares with `openapi.yaml`).
 
 pub mod bucket;
+pub mod capacity;
 pub mod catalog;
+pub mod connections;
 pub mod digest;
 pub mod domain;
 pub mod healthcheck;
@@ -58,5 +63,5 @@ pub mod table;
 
 pub use catalog::Catalog;
 pub use http::{AppState, HttpSettings, router};
-pub use server::{ServerSettings, serve, shutdown_signal};
+pub use server::{Listeners, ServerSettings, bind, serve, shutdown_signal};
 pub use table::Table;

@@ -47,16 +47,33 @@ struct Cli {
     log_format: Option<LogFormat>,
 
     /// How long a request may take, body included, before it is answered 408.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "PODMETA_REQUEST_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     request_timeout: Duration,
 
-    /// How long a client may take to send a request's headers before its connection is
-    /// closed.
-    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    /// How long a client may take to send a request's headers (from accept for the
+    /// first request, from its first byte for later ones) before its connection is
+    /// closed. A connection that sends nothing is closed after this long.
+    #[arg(long, env = "PODMETA_HEADER_READ_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
     header_read_timeout: Duration,
 
+    /// How long an idle keep-alive connection stays open between requests. Keep it
+    /// longer than the idle timeout of any load balancer in front (often 60 s).
+    #[arg(long, env = "PODMETA_KEEP_ALIVE_TIMEOUT", default_value = "75s", value_parser = humantime::parse_duration)]
+    keep_alive_timeout: Duration,
+
+    /// The most connections open at once on --bind. At the cap, idle keep-alive
+    /// connections are closed to make room, then new ones wait in the listen backlog.
+    /// Lowered at start-up if the open-file or memory limit could not hold it.
+    #[arg(long, env = "PODMETA_MAX_CONNECTIONS", default_value_t = podmeta::capacity::DEFAULT_MAX_CONNECTIONS, value_parser = at_least_one)]
+    max_connections: usize,
+
+    /// A second address serving only /healthz, /readyz and /metrics, outside the
+    /// connection cap, for probes and scrapes (for example 0.0.0.0:9090).
+    #[arg(long, env = "PODMETA_ADMIN_BIND")]
+    admin_bind: Option<SocketAddr>,
+
     /// On SIGTERM or SIGINT, how long requests in flight may take to finish.
-    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    #[arg(long, env = "PODMETA_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
     shutdown_timeout: Duration,
 
     #[command(subcommand)]
@@ -70,8 +87,8 @@ enum Command {
         /// The table file to check.
         path: PathBuf,
     },
-    /// Ask a running podmeta's /healthz (at --bind) and exit 0 if it answers 200, 1 if
-    /// not: a container HEALTHCHECK for images without curl.
+    /// Ask a running podmeta's /healthz (at --admin-bind if set, else at --bind) and exit
+    /// 0 if it answers 200, 1 if not: a container HEALTHCHECK for images without curl.
     Healthcheck,
 }
 
@@ -81,11 +98,21 @@ enum LogFormat {
     Json,
 }
 
+/// A count that must be a whole number of at least 1.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "expected a whole number of at least 1, got {text:?}"
+        )),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match &cli.command {
         Some(Command::Check { path }) => check(path),
-        Some(Command::Healthcheck) => healthcheck(cli.bind),
+        Some(Command::Healthcheck) => healthcheck(cli.admin_bind.unwrap_or(cli.bind)),
         None => serve(cli),
     }
 }
@@ -169,9 +196,29 @@ fn serve(cli: Cli) -> ExitCode {
         cors_origins,
         request_timeout: cli.request_timeout,
     };
+    let fit = podmeta::capacity::fit(
+        cli.max_connections,
+        if cli.admin_bind.is_some() {
+            podmeta::capacity::ADMIN_MAX_CONNECTIONS
+        } else {
+            0
+        },
+        podmeta::capacity::raise_open_file_limit(),
+        podmeta::capacity::memory_limit(),
+    );
+    if let Some(bound) = fit.lowered_by {
+        tracing::warn!(
+            asked = cli.max_connections,
+            max_connections = fit.max_connections,
+            "max-connections lowered to {} because {bound}",
+            fit.max_connections
+        );
+    }
     let server = ServerSettings {
         header_read_timeout: cli.header_read_timeout,
+        keep_alive_timeout: cli.keep_alive_timeout,
         shutdown_timeout: cli.shutdown_timeout,
+        max_connections: fit.max_connections,
     };
 
     let runtime = match tokio::runtime::Runtime::new() {
@@ -182,14 +229,25 @@ fn serve(cli: Cli) -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let listener = match tokio::net::TcpListener::bind(cli.bind).await {
+        let listener = match podmeta::bind(cli.bind) {
             Ok(l) => l,
             Err(e) => {
                 eprintln!("podmeta: cannot listen on {}: {e}", cli.bind);
                 return ExitCode::FAILURE;
             }
         };
+        let admin = match cli.admin_bind.map(podmeta::bind).transpose() {
+            Ok(admin) => admin,
+            Err(e) => {
+                eprintln!(
+                    "podmeta: cannot listen on --admin-bind {:?}: {e}",
+                    cli.admin_bind
+                );
+                return ExitCode::FAILURE;
+            }
+        };
         let address = listener.local_addr().unwrap_or(cli.bind);
+        let admin_address = admin.as_ref().and_then(|l| l.local_addr().ok());
         let ids: Vec<String> = table.pods().iter().map(|p| p.id().to_string()).collect();
         let version = table.version().to_owned();
         let state = AppState::with_settings(Catalog::new(table), http);
@@ -201,9 +259,15 @@ fn serve(cli: Cli) -> ExitCode {
             pods = %ids.join(","),
             table = %cli.config.as_ref().map_or("built-in".into(), |p| p.display().to_string()),
             %version,
+            admin = %admin_address.map_or("off".into(), |a| a.to_string()),
+            max_connections = server.max_connections,
             "podmeta ready"
         );
-        match podmeta::serve(listener, state, server, podmeta::shutdown_signal()).await {
+        let listeners = podmeta::Listeners {
+            main: listener,
+            admin,
+        };
+        match podmeta::serve(listeners, state, server, podmeta::shutdown_signal()).await {
             Ok(()) => {
                 tracing::info!("podmeta stopped");
                 ExitCode::SUCCESS

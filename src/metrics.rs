@@ -7,11 +7,12 @@
 use std::time::{Duration, SystemTime};
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    CounterVec, Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use crate::catalog::Catalog;
+use crate::connections::ConnectionMetrics;
 
 /// Latency buckets, in seconds: podmeta answers in microseconds, so the low end is fine.
 const LATENCY_BUCKETS: [f64; 14] = [
@@ -28,6 +29,7 @@ pub struct Metrics {
     table_info: IntGaugeVec,
     table_pods: IntGauge,
     table_loaded: IntGauge,
+    connections: ConnectionMetricVecs,
     /// The route templates, so that a label is always one of a fixed, static set.
     routes: Vec<&'static str>,
 }
@@ -80,6 +82,7 @@ impl Metrics {
         registry.register(Box::new(table_info.clone()))?;
         registry.register(Box::new(table_pods.clone()))?;
         registry.register(Box::new(table_loaded.clone()))?;
+        let connections = ConnectionMetricVecs::new(&registry)?;
         // Both results exist from the start, so that a rate() over them is never empty.
         reloads.with_label_values(&["success"]);
         reloads.with_label_values(&["failure"]);
@@ -91,8 +94,24 @@ impl Metrics {
             table_info,
             table_pods,
             table_loaded,
+            connections,
             routes,
         })
+    }
+
+    /// The connection metrics of one listener (`main` or `admin`), resolved once.
+    pub fn connections(&self, listener: &str) -> ConnectionMetrics {
+        let c = &self.connections;
+        ConnectionMetrics {
+            open: c.open.with_label_values(&[listener]),
+            cap: c.cap.with_label_values(&[listener]),
+            accepted: c.accepted.with_label_values(&[listener]),
+            idle_closed: c.idle_closed.with_label_values(&[listener]),
+            at_cap_seconds: c.at_cap_seconds.with_label_values(&[listener]),
+            timed_out_new: c.timed_out.with_label_values(&[listener, "new"]),
+            timed_out_headers: c.timed_out.with_label_values(&[listener, "headers"]),
+            timed_out_idle: c.timed_out.with_label_values(&[listener, "idle"]),
+        }
     }
 
     /// The static label of a matched route template.
@@ -151,6 +170,74 @@ impl Metrics {
             out.clear();
         }
         String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// The connection metrics, by listener.
+struct ConnectionMetricVecs {
+    open: IntGaugeVec,
+    cap: IntGaugeVec,
+    accepted: IntCounterVec,
+    idle_closed: IntCounterVec,
+    at_cap_seconds: CounterVec,
+    timed_out: IntCounterVec,
+}
+
+impl ConnectionMetricVecs {
+    fn new(registry: &Registry) -> Result<Self, prometheus::Error> {
+        let open = IntGaugeVec::new(
+            Opts::new("podmeta_connections_open", "Connections open now."),
+            &["listener"],
+        )?;
+        let cap = IntGaugeVec::new(
+            Opts::new(
+                "podmeta_connections_max",
+                "The connection cap in force (after fitting it to the open-file and memory limits).",
+            ),
+            &["listener"],
+        )?;
+        let accepted = IntCounterVec::new(
+            Opts::new(
+                "podmeta_connections_accepted_total",
+                "Connections accepted.",
+            ),
+            &["listener"],
+        )?;
+        let idle_closed = IntCounterVec::new(
+            Opts::new(
+                "podmeta_connections_idle_closed_total",
+                "Idle keep-alive connections closed to make room at the cap.",
+            ),
+            &["listener"],
+        )?;
+        let at_cap_seconds = CounterVec::new(
+            Opts::new(
+                "podmeta_connections_at_cap_seconds_total",
+                "Time spent at the cap, with new connections waiting in the listen backlog.",
+            ),
+            &["listener"],
+        )?;
+        let timed_out = IntCounterVec::new(
+            Opts::new(
+                "podmeta_connections_timed_out_total",
+                "Connections closed by a time limit, by phase: new (no request since accept), headers (a request's headers too slow), idle (keep-alive).",
+            ),
+            &["listener", "phase"],
+        )?;
+        registry.register(Box::new(open.clone()))?;
+        registry.register(Box::new(cap.clone()))?;
+        registry.register(Box::new(accepted.clone()))?;
+        registry.register(Box::new(idle_closed.clone()))?;
+        registry.register(Box::new(at_cap_seconds.clone()))?;
+        registry.register(Box::new(timed_out.clone()))?;
+        Ok(Self {
+            open,
+            cap,
+            accepted,
+            idle_closed,
+            at_cap_seconds,
+            timed_out,
+        })
     }
 }
 

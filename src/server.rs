@@ -1,106 +1,194 @@
-//! The HTTP server: the accept loop, its timeouts, and a bounded, graceful drain.
+//! The HTTP server: the accept loops of the main and admin listeners, and a bounded,
+//! graceful drain.
 //!
-//! Not `axum::serve`, because that cannot bound how long a client may take to send its
-//! headers, and a client that opens connections and never finishes them must not hold
-//! them forever. hyper's own connection builder can.
+//! Not `axum::serve`: that has neither a connection cap nor time limits, and a client
+//! that opens connections and never finishes them must not hold them forever. Each
+//! listener has its own [`Pool`] of connections; the admin listener serves only the
+//! probes and metrics, outside the main cap, so that a flood of the main port can
+//! neither queue nor starve them.
+//!
+//! HTTP/1.1 only. Nothing of ours needs cleartext HTTP/2 (browsers speak HTTP/2 only over
+//! TLS, and load balancers speak HTTP/1.1 to their backends by default), and hyper-util's
+//! protocol detection reads the first bytes with no timer at all (hyper#3962), which is
+//! how silent connections were held forever.
 
 use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use axum::Router;
+use hyper::server::conn::http1;
+use tokio::net::{TcpListener, TcpSocket};
 
-use crate::http::{AppState, router};
+use crate::capacity::{ADMIN_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS};
+use crate::connections::{Episode, Limits, Pool};
+use crate::http::{AppState, admin_router, router};
 
 /// The most bytes of request line and headers a request may have.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 
+/// The listen backlog: connections the kernel completes and holds while podmeta is at
+/// its cap or busy. tokio's default is 1,024 through mio; set here so that it is
+/// chosen, not inherited. The kernel caps it at `net.core.somaxconn`.
+pub const LISTEN_BACKLOG: u32 = 1024;
+
 /// How the server treats connections.
 #[derive(Debug, Clone)]
 pub struct ServerSettings {
-    /// A connection that has not sent a request's headers within this long is closed.
+    /// A connection must send a request's headers within this long: from accept for the
+    /// first request, from its first byte for later ones.
     pub header_read_timeout: Duration,
+    /// An idle keep-alive connection is closed after this long without a request.
+    pub keep_alive_timeout: Duration,
     /// How long requests in flight may take to finish once shutdown begins.
     pub shutdown_timeout: Duration,
+    /// The most connections open at once on the main listener.
+    pub max_connections: usize,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
         Self {
             header_read_timeout: Duration::from_secs(5),
+            keep_alive_timeout: Duration::from_secs(75),
             shutdown_timeout: Duration::from_secs(10),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
 
-/// Serves the app on `listener` until `shutdown` completes; then reports not-ready,
-/// stops accepting, lets requests in flight finish (for at most the shutdown timeout)
-/// and returns. The listener is bound by the caller, so that tests can use port 0.
+/// The bound sockets to serve on: the main one, and the admin one if any.
+pub struct Listeners {
+    pub main: TcpListener,
+    pub admin: Option<TcpListener>,
+}
+
+impl From<TcpListener> for Listeners {
+    fn from(main: TcpListener) -> Self {
+        Self { main, admin: None }
+    }
+}
+
+/// Binds a listening socket with podmeta's backlog.
+pub fn bind(address: std::net::SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if address.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // A restart must not wait for the old process's connections to leave TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// Serves the app until `shutdown` completes; then reports not-ready, stops accepting,
+/// lets requests in flight finish (for at most the shutdown timeout) and returns. The
+/// admin listener, if any, answers until the main one has drained. The listeners are
+/// bound by the caller, so that tests can use port 0.
 pub async fn serve(
-    listener: TcpListener,
+    listeners: impl Into<Listeners>,
     state: AppState,
     settings: ServerSettings,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let app = router(state.clone());
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(settings.header_read_timeout)
-        // hyper would buffer ~400 kB of request line and headers; no client of ours sends
-        // more than a few hundred bytes, so anything over this is answered 431 at once.
-        .max_buf_size(MAX_HEADER_BYTES);
-    builder
-        .http2()
-        .max_header_list_size(u32::try_from(MAX_HEADER_BYTES).unwrap_or(u32::MAX));
-    builder.http2().timer(TokioTimer::new());
-    let graceful = GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
+    let Listeners { main, admin } = listeners.into();
+    let limits = Limits {
+        header_read: settings.header_read_timeout,
+        keep_alive: settings.keep_alive_timeout,
+    };
+    let metrics = state.metrics();
+    let pool = Pool::new(
+        "main",
+        settings.max_connections,
+        limits,
+        metrics.connections("main"),
+    );
+    let admin = admin.map(|listener| {
+        let pool = Pool::new(
+            "admin",
+            ADMIN_MAX_CONNECTIONS,
+            limits,
+            metrics.connections("admin"),
+        );
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = admin_router(state.clone());
+        let task = tokio::spawn(accept_loop(listener, pool.clone(), app, async {
+            let _ = stopped.await;
+        }));
+        (pool, stop, task)
+    });
 
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _peer)) => {
-                    // Small JSON answers: send them now rather than wait to fill a segment.
-                    let _ = stream.set_nodelay(true);
-                    let service = TowerToHyperService::new(app.clone());
-                    let connection = builder
-                        .serve_connection(TokioIo::new(stream), service)
-                        .into_owned();
-                    let connection = graceful.watch(connection);
-                    tokio::spawn(async move {
-                        if let Err(e) = connection.await {
-                            tracing::debug!(error = %e, "connection ended with an error");
-                        }
-                    });
-                }
-                Err(e) => {
-                    // Out of file descriptors, say: back off rather than spin.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            () = &mut shutdown => break,
-        }
-    }
-
+    accept_loop(main, pool.clone(), router(state.clone()), shutdown).await;
     state.start_draining();
-    drop(listener);
     tracing::info!(
         timeout_s = settings.shutdown_timeout.as_secs_f64(),
         "shutting down: not ready, no longer accepting, finishing requests in flight"
     );
+    pool.close_all();
     tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections finished"),
+        () = pool.drained() => tracing::info!("all connections finished"),
         () = tokio::time::sleep(settings.shutdown_timeout) => {
             tracing::warn!("requests still in flight after the shutdown timeout; stopping anyway");
         }
     }
+    if let Some((pool, stop, task)) = admin {
+        let _ = stop.send(());
+        let _ = task.await;
+        pool.close_all();
+        // Probes answer in microseconds; one that has not within a second never will.
+        let _ = tokio::time::timeout(Duration::from_secs(1), pool.drained()).await;
+    }
     Ok(())
+}
+
+/// Accepts connections onto `pool` until `shutdown` completes, then drops the listener.
+async fn accept_loop(
+    listener: TcpListener,
+    pool: Arc<Pool>,
+    app: Router,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut builder = http1::Builder::new();
+    builder
+        // Our own time limits (crate::connections) replace hyper's one timer.
+        .header_read_timeout(None)
+        // hyper would buffer ~400 kB of request line and headers; no client of ours sends
+        // more than a few hundred bytes, so anything over this is answered 431 at once.
+        .max_buf_size(MAX_HEADER_BYTES);
+    let mut shutdown: Pin<&mut _> = std::pin::pin!(shutdown);
+    let mut episode = Episode::default();
+    loop {
+        let permit = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            permit = pool.slot(&mut episode) => match permit {
+                Some(permit) => permit,
+                None => break,
+            },
+        };
+        let accepted = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, _peer)) => {
+                // Small JSON answers: send them now rather than wait to fill a segment.
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(
+                    pool.clone()
+                        .serve(builder.clone(), permit, stream, app.clone()),
+                );
+            }
+            Err(e) => {
+                // Out of file descriptors, say: back off rather than spin.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM.

@@ -131,20 +131,40 @@ pub const PODS: [&str; 4] = ["us1", "us2", "eu1", "au1"];
 /// A server over a real socket on a loopback port, stopped when dropped.
 pub struct RunningServer {
     pub addr: std::net::SocketAddr,
+    /// The admin listener's address, if it has one.
+    pub admin: Option<std::net::SocketAddr>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     pub task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl RunningServer {
     pub async fn start(state: AppState, settings: podmeta::ServerSettings) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        Self::start_listeners(state, settings, false).await
+    }
+
+    /// Also serves the admin listener, on a port of its own.
+    pub async fn start_with_admin(state: AppState, settings: podmeta::ServerSettings) -> Self {
+        Self::start_listeners(state, settings, true).await
+    }
+
+    async fn start_listeners(
+        state: AppState,
+        settings: podmeta::ServerSettings,
+        with_admin: bool,
+    ) -> Self {
+        let loopback = "127.0.0.1:0".parse().unwrap();
+        let main = podmeta::bind(loopback).unwrap();
+        let addr = main.local_addr().unwrap();
+        let admin = with_admin.then(|| podmeta::bind(loopback).unwrap());
+        let admin_addr = admin.as_ref().map(|l| l.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(podmeta::serve(listener, state, settings, async {
+        let listeners = podmeta::Listeners { main, admin };
+        let task = tokio::spawn(podmeta::serve(listeners, state, settings, async {
             let _ = stopped.await;
         }));
         Self {
             addr,
+            admin: admin_addr,
             stop: Some(stop),
             task: Some(task),
         }

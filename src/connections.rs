@@ -1,0 +1,561 @@
+//! The connections of one listener: the cap, the time limits that run from accept, and
+//! the room made at the cap by closing idle keep-alive connections.
+//!
+//! hyper 1.x has a single header-read timer that also serves as the idle timer between
+//! requests (hyper#1628), so an idle keep-alive connection would be closed as soon as a
+//! slow request would be. The time limits are ours instead, kept by [`TimedIo`], the I/O
+//! every hyper connection reads through, which knows from [`Tracked`] (the service
+//! wrapper) whether a request is being answered. One timer per connection, re-armed
+//! lazily: it may wake a connection early, never late, so the hot path (one request,
+//! then idle) does no timer work at all in the common case.
+//!
+//! | phase | from | limit | closed as |
+//! | --- | --- | --- | --- |
+//! | new | accept | header-read timeout | `new` |
+//! | headers | the first byte of a later request | header-read timeout | `headers` |
+//! | busy | the request's headers, to its response | none here (the request timeout bounds a body) | |
+//! | idle | the response | keep-alive timeout | `idle` |
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use prometheus::{Counter, IntCounter, IntGauge};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::TcpStream;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Sleep;
+
+/// How long a connection may take in each phase.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// A new connection must send its first request's headers within this long, and a
+    /// later request's headers must be complete this long after their first byte.
+    pub header_read: Duration,
+    /// An idle keep-alive connection is closed after this long without a request.
+    pub keep_alive: Duration,
+}
+
+/// At the cap, at most this many idle connections are closed per look (nginx closes up
+/// to 32 reusable connections when it runs short).
+const IDLE_CLOSE_BATCH: usize = 32;
+
+/// While at the cap, how often to look again for idle connections to close, and to
+/// count the time spent there.
+const AT_CAP_TICK: Duration = Duration::from_millis(100);
+
+/// An episode at the cap ends once a connection has been taken without waiting this long
+/// after the last wait: one log line per episode, not one per connection.
+const EPISODE_QUIET: Duration = Duration::from_secs(1);
+
+/// `idle_since` of a connection that is not idle.
+const NOT_IDLE: u64 = u64::MAX;
+
+/// The metrics of one listener's connections, resolved once.
+#[derive(Clone)]
+pub struct ConnectionMetrics {
+    pub open: IntGauge,
+    pub cap: IntGauge,
+    pub accepted: IntCounter,
+    pub idle_closed: IntCounter,
+    pub at_cap_seconds: Counter,
+    pub timed_out_new: IntCounter,
+    pub timed_out_headers: IntCounter,
+    pub timed_out_idle: IntCounter,
+}
+
+/// The connections of one listener.
+pub struct Pool {
+    /// Its name in logs and metrics: `main` or `admin`.
+    name: &'static str,
+    cap: usize,
+    slots: Arc<Semaphore>,
+    open: Mutex<HashMap<u64, Arc<Conn>>>,
+    next_id: AtomicU64,
+    /// The zero of `Conn::idle_since`.
+    started: Instant,
+    limits: Limits,
+    metrics: ConnectionMetrics,
+}
+
+/// What a connection's I/O, its service and its pool share.
+struct Conn {
+    /// The zero of `idle_since`: its pool's start.
+    started: Instant,
+    /// Requests whose responses are not yet made (0 or 1 for HTTP/1.1).
+    in_flight: AtomicU32,
+    /// Responses made so far: a change tells the I/O that a request has ended.
+    done: AtomicU64,
+    /// Milliseconds since the pool started at which the connection became idle, or
+    /// [`NOT_IDLE`].
+    idle_since: AtomicU64,
+    /// Set once it has been asked to close, so that it is asked once.
+    closing: AtomicBool,
+    /// Asks the connection to close once its request in flight, if any, is answered.
+    close: Notify,
+}
+
+impl Conn {
+    fn new(started: Instant) -> Self {
+        Self {
+            started,
+            in_flight: AtomicU32::new(0),
+            done: AtomicU64::new(0),
+            idle_since: AtomicU64::new(NOT_IDLE),
+            closing: AtomicBool::new(false),
+            close: Notify::new(),
+        }
+    }
+
+    fn millis_since_start(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.started).as_millis())
+            .unwrap_or(NOT_IDLE - 1)
+    }
+
+    fn ask_to_close(&self) -> bool {
+        let first = !self.closing.swap(true, Ordering::AcqRel);
+        if first {
+            // notify_one keeps a permit if the task is not waiting yet: nothing is lost.
+            self.close.notify_one();
+        }
+        first
+    }
+}
+
+impl Pool {
+    pub fn new(
+        name: &'static str,
+        cap: usize,
+        limits: Limits,
+        metrics: ConnectionMetrics,
+    ) -> Arc<Self> {
+        let cap = cap.clamp(1, Semaphore::MAX_PERMITS);
+        metrics.cap.set(i64::try_from(cap).unwrap_or(i64::MAX));
+        Arc::new(Self {
+            name,
+            cap,
+            slots: Arc::new(Semaphore::new(cap)),
+            open: Mutex::new(HashMap::with_capacity(cap.min(16_384))),
+            next_id: AtomicU64::new(0),
+            started: Instant::now(),
+            limits,
+            metrics,
+        })
+    }
+
+    pub fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// A free slot, at once if there is one. At the cap, closes idle keep-alive
+    /// connections (the longest idle first) and waits for one to end; meanwhile new
+    /// connections wait in the listen backlog. `None` only if the pool is closed.
+    pub async fn slot(&self, episode: &mut Episode) -> Option<OwnedSemaphorePermit> {
+        if let Ok(permit) = self.slots.clone().try_acquire_owned() {
+            episode.maybe_end(self);
+            return Some(permit);
+        }
+        episode.begin(self);
+        let mut counted_to = Instant::now();
+        let permit = loop {
+            episode.idle_closed += self.close_idle(IDLE_CLOSE_BATCH);
+            let wait = tokio::time::timeout(AT_CAP_TICK, self.slots.clone().acquire_owned());
+            let outcome = wait.await;
+            let now = Instant::now();
+            self.metrics
+                .at_cap_seconds
+                .inc_by((now - counted_to).as_secs_f64());
+            counted_to = now;
+            match outcome {
+                Ok(Ok(permit)) => break permit,
+                Ok(Err(_closed)) => return None,
+                Err(_tick) => {}
+            }
+        };
+        episode.last_wait_ended = Some(Instant::now());
+        Some(permit)
+    }
+
+    /// Registers an accepted connection; it leaves the pool when the guard drops.
+    fn register(self: &Arc<Self>, permit: OwnedSemaphorePermit) -> Registered {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let conn = Arc::new(Conn::new(self.started));
+        self.lock().insert(id, conn.clone());
+        self.metrics.accepted.inc();
+        self.metrics.open.inc();
+        Registered {
+            pool: self.clone(),
+            id,
+            conn,
+            _permit: permit,
+        }
+    }
+
+    /// Asks up to `most` idle connections, the longest idle first, to close; returns how
+    /// many were asked.
+    fn close_idle(&self, most: usize) -> usize {
+        let mut idle: Vec<(u64, Arc<Conn>)> = self
+            .lock()
+            .values()
+            .filter(|c| !c.closing.load(Ordering::Acquire))
+            .filter_map(|c| {
+                let since = c.idle_since.load(Ordering::Acquire);
+                (since != NOT_IDLE && c.in_flight.load(Ordering::Acquire) == 0)
+                    .then(|| (since, c.clone()))
+            })
+            .collect();
+        if idle.len() > most {
+            idle.select_nth_unstable_by_key(most, |(since, _)| *since);
+            idle.truncate(most);
+        }
+        let asked = idle.iter().filter(|(_, c)| c.ask_to_close()).count();
+        self.metrics
+            .idle_closed
+            .inc_by(u64::try_from(asked).unwrap_or(u64::MAX));
+        asked
+    }
+
+    /// Asks every connection to close once its request in flight is answered (shutdown).
+    pub fn close_all(&self) {
+        for conn in self.lock().values() {
+            conn.ask_to_close();
+        }
+    }
+
+    /// Completes when every connection has ended. Call it once no more are accepted.
+    pub async fn drained(&self) {
+        let all = u32::try_from(self.cap).unwrap_or(u32::MAX);
+        let _all = self.slots.acquire_many(all).await;
+    }
+
+    /// Serves one accepted connection with `app` until it ends, under the limits.
+    pub async fn serve(
+        self: Arc<Self>,
+        builder: hyper::server::conn::http1::Builder,
+        permit: OwnedSemaphorePermit,
+        stream: TcpStream,
+        app: axum::Router,
+    ) {
+        let registered = self.register(permit);
+        let conn = registered.conn.clone();
+        let io = TimedIo::new(stream, conn.clone(), self.clone());
+        let service = Tracked {
+            inner: hyper_util::service::TowerToHyperService::new(app),
+            conn: conn.clone(),
+        };
+        let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(io), service);
+        let mut connection = std::pin::pin!(connection);
+        let ended = tokio::select! {
+            ended = connection.as_mut() => ended,
+            () = conn.close.notified() => {
+                // An idle connection closes at once; a busy one after its response.
+                connection.as_mut().graceful_shutdown();
+                connection.await
+            }
+        };
+        if let Err(e) = ended {
+            tracing::debug!(listener = self.name, error = %e, "connection ended with an error");
+        }
+        drop(registered);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Conn>>> {
+        // The map holds no invariant a panic could break half-way: use it regardless.
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// An accepted connection's place in its pool.
+struct Registered {
+    pool: Arc<Pool>,
+    id: u64,
+    conn: Arc<Conn>,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        self.pool.lock().remove(&self.id);
+        self.pool.metrics.open.dec();
+    }
+}
+
+/// A stretch of time at the cap, logged once when it begins and once when it ends.
+#[derive(Debug, Default)]
+pub struct Episode {
+    began: Option<Instant>,
+    last_wait_ended: Option<Instant>,
+    idle_closed: usize,
+}
+
+impl Episode {
+    fn begin(&mut self, pool: &Pool) {
+        if self.began.is_none() {
+            self.began = Some(Instant::now());
+            self.idle_closed = 0;
+            tracing::warn!(
+                listener = pool.name,
+                max_connections = pool.cap,
+                "at the connection cap: closing idle keep-alive connections; new connections wait in the listen backlog"
+            );
+        }
+    }
+
+    fn maybe_end(&mut self, pool: &Pool) {
+        let (Some(began), Some(last)) = (self.began, self.last_wait_ended) else {
+            return;
+        };
+        if last.elapsed() >= EPISODE_QUIET {
+            tracing::info!(
+                listener = pool.name,
+                seconds = (last - began).as_secs_f64(),
+                idle_closed = self.idle_closed,
+                "below the connection cap again"
+            );
+            *self = Self::default();
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of a [`Tracked`] call: the request counts as in flight until it is
+    /// answered or dropped.
+    pub struct TrackedFuture<F> {
+        #[pin]
+        inner: F,
+        _in_flight: InFlight,
+    }
+}
+
+impl<F: Future> Future for TrackedFuture<F> {
+    type Output = F::Output;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.project().inner.poll(cx)
+    }
+}
+
+/// Marks one request in flight on a connection, until dropped.
+struct InFlight(Arc<Conn>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0
+            .idle_since
+            .store(self.0.millis_since_start(Instant::now()), Ordering::Release);
+        // `done` first: whoever sees `in_flight` fall to 0 also sees the new `done`.
+        self.0.done.fetch_add(1, Ordering::Release);
+        self.0.in_flight.fetch_sub(1, Ordering::Release);
+    }
+}
+
+/// A connection's service, telling its I/O when a request is being answered.
+struct Tracked<S> {
+    inner: S,
+    conn: Arc<Conn>,
+}
+
+impl<S, R> hyper::service::Service<R> for Tracked<S>
+where
+    S: hyper::service::Service<R>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = TrackedFuture<S::Future>;
+
+    fn call(&self, request: R) -> Self::Future {
+        self.conn.in_flight.fetch_add(1, Ordering::AcqRel);
+        self.conn.idle_since.store(NOT_IDLE, Ordering::Release);
+        TrackedFuture {
+            inner: self.inner.call(request),
+            _in_flight: InFlight(self.conn.clone()),
+        }
+    }
+}
+
+/// Where a connection is, as its I/O sees it; see the module's table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    New,
+    Headers,
+    Busy,
+    Idle,
+}
+
+/// A connection's socket, closing it (with a `TimedOut` error to hyper) when its phase's
+/// time runs out. Only a read or write that would wait looks at the clock.
+struct TimedIo {
+    stream: TcpStream,
+    conn: Arc<Conn>,
+    pool: Arc<Pool>,
+    phase: Phase,
+    /// The `done` count last seen: a change means a response was made since.
+    seen_done: u64,
+    /// When the current phase's time runs out.
+    deadline: Instant,
+    /// The timer, armed for `armed`: never later than `deadline`, perhaps earlier.
+    sleep: Pin<Box<Sleep>>,
+    armed: Instant,
+}
+
+impl TimedIo {
+    fn new(stream: TcpStream, conn: Arc<Conn>, pool: Arc<Pool>) -> Self {
+        let deadline = Instant::now() + pool.limits.header_read;
+        Self {
+            stream,
+            conn,
+            pool,
+            phase: Phase::New,
+            seen_done: 0,
+            deadline,
+            sleep: Box::pin(tokio::time::sleep_until(deadline.into())),
+            armed: deadline,
+        }
+    }
+
+    /// Catches up with the service: a request being answered, or one answered since.
+    fn sync(&mut self) {
+        if self.conn.in_flight.load(Ordering::Acquire) > 0 {
+            self.phase = Phase::Busy;
+            return;
+        }
+        let done = self.conn.done.load(Ordering::Acquire);
+        if self.phase == Phase::Busy || done != self.seen_done {
+            self.seen_done = done;
+            self.phase = Phase::Idle;
+            // Idle since the response was made, which may be a while before this look.
+            let since = self.conn.idle_since.load(Ordering::Acquire);
+            let since = if since == NOT_IDLE {
+                Instant::now()
+            } else {
+                self.conn.started + Duration::from_millis(since)
+            };
+            self.deadline = since + self.pool.limits.keep_alive;
+        }
+    }
+
+    /// Bytes arrived: an idle connection is now reading a request's headers.
+    fn on_bytes(&mut self) {
+        if self.phase == Phase::Idle {
+            self.phase = Phase::Headers;
+            self.deadline = Instant::now() + self.pool.limits.header_read;
+            self.conn.idle_since.store(NOT_IDLE, Ordering::Release);
+        }
+    }
+
+    /// Called when the socket would wait: whether the phase's time is up. If not, makes
+    /// sure the task is woken by the time it must look again.
+    fn expired(&mut self, cx: &mut Context<'_>) -> bool {
+        let now = Instant::now();
+        let wake_by = if self.phase == Phase::Busy {
+            // No limit while a request is answered, but hyper may not read again after
+            // the response until something wakes it, and the idle time starts no earlier
+            // than now: look again by then.
+            now + self.pool.limits.keep_alive
+        } else if now >= self.deadline {
+            let metrics = &self.pool.metrics;
+            match self.phase {
+                Phase::New => metrics.timed_out_new.inc(),
+                Phase::Headers => metrics.timed_out_headers.inc(),
+                Phase::Idle | Phase::Busy => metrics.timed_out_idle.inc(),
+            }
+            return true;
+        } else {
+            self.deadline
+        };
+        // An earlier wake-up is harmless (it lands here again and re-arms); a later one
+        // would miss the deadline, and one already past would never come.
+        if self.armed > wake_by || self.armed <= now {
+            self.armed = wake_by;
+            self.sleep.as_mut().reset(wake_by.into());
+        }
+        if self.sleep.as_mut().poll(cx).is_ready() {
+            cx.waker().wake_by_ref();
+        }
+        false
+    }
+
+    /// A write would wait: a client that stops reading its answers is held no longer
+    /// than an idle one.
+    fn write_would_wait<T>(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<T>> {
+        self.sync();
+        if self.expired(cx) {
+            Poll::Ready(Err(self.timed_out()))
+        } else {
+            Poll::Pending
+        }
+    }
+
+    fn timed_out(&self) -> io::Error {
+        let what = match self.phase {
+            Phase::New => "no request within the header-read timeout",
+            Phase::Headers => "headers not complete within the header-read timeout",
+            Phase::Idle | Phase::Busy => "idle for the keep-alive timeout",
+        };
+        io::Error::new(io::ErrorKind::TimedOut, what)
+    }
+}
+
+impl AsyncRead for TimedIo {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        this.sync();
+        let before = buf.filled().len();
+        match Pin::new(&mut this.stream).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    this.on_bytes();
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending if this.expired(cx) => Poll::Ready(Err(this.timed_out())),
+            other => other,
+        }
+    }
+}
+
+impl AsyncWrite for TimedIo {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.stream).poll_write(cx, buf) {
+            Poll::Pending => this.write_would_wait(cx),
+            ready => ready,
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.stream).poll_write_vectored(cx, bufs) {
+            Poll::Pending => this.write_would_wait(cx),
+            ready => ready,
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
