@@ -27,12 +27,15 @@ FROM debian:bookworm-slim
 COPY --from=build /usr/local/bin/podmeta /usr/local/bin/podmeta
 COPY config /etc/podmeta
 # Listen on every interface inside the container; serve (and watch) the table file, so
-# that a mounted ConfigMap replaces it and is reloaded without a restart.
+# that a mounted ConfigMap replaces it and is reloaded without a restart. The admin port
+# serves the probes and metrics outside the main port's connection cap; the HEALTHCHECK
+# asks it.
 ENV PODMETA_BIND=0.0.0.0:8080 \
+    PODMETA_ADMIN_BIND=0.0.0.0:9090 \
     PODMETA_CONFIG=/etc/podmeta/pods.toml
 # An unprivileged user with no entry in /etc/passwd: podmeta needs no home and no name.
 USER 10001:10001
-EXPOSE 8080
+EXPOSE 8080 9090
 HEALTHCHECK --interval=10s --timeout=3s --start-period=2s --retries=3 \
     CMD ["podmeta", "healthcheck"]
 # podmeta is PID 1 and handles SIGTERM itself: it drains and exits 0.

@@ -306,7 +306,14 @@ impl Episode {
         }
     }
 
-    fn maybe_end(&mut self, pool: &Pool) {
+    /// When the episode under way, if any, may be called over.
+    pub fn quiet_at(&self) -> Option<Instant> {
+        self.began?;
+        self.last_wait_ended.map(|last| last + EPISODE_QUIET)
+    }
+
+    /// Ends the episode, with its log line, once no connection has waited for a while.
+    pub fn maybe_end(&mut self, pool: &Pool) {
         let (Some(began), Some(last)) = (self.began, self.last_wait_ended) else {
             return;
         };

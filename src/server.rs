@@ -143,6 +143,14 @@ pub async fn serve(
     Ok(())
 }
 
+/// Completes at `at`, or never if there is none.
+async fn sleep_until_some(at: Option<std::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// Accepts connections onto `pool` until `shutdown` completes, then drops the listener.
 async fn accept_loop(
     listener: TcpListener,
@@ -168,10 +176,15 @@ async fn accept_loop(
                 None => break,
             },
         };
-        let accepted = tokio::select! {
-            biased;
-            () = &mut shutdown => break,
-            accepted = listener.accept() => accepted,
+        let accepted = loop {
+            let quiet_at = episode.quiet_at();
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return,
+                accepted = listener.accept() => break accepted,
+                // Say that an episode at the cap is over even if nobody connects again.
+                () = sleep_until_some(quiet_at) => episode.maybe_end(&pool),
+            }
         };
         match accepted {
             Ok((stream, _peer)) => {

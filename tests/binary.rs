@@ -123,3 +123,41 @@ fn healthcheck_passes_against_a_running_podmeta_and_fails_without_one() {
     assert_eq!(code, Some(1));
     assert!(stderr.contains("cannot connect"), "{stderr}");
 }
+
+#[test]
+fn the_cap_is_lowered_to_fit_the_open_file_limit_after_raising_it_and_says_so() {
+    // Soft 100, hard 300: podmeta raises the soft limit to 300, keeps 64 files for
+    // itself and 64 for the admin listener's connections, and lowers the cap to the rest.
+    let podmeta = Podmeta::start_after(
+        "ulimit -Sn 100 && ulimit -Hn 300",
+        &["--admin-bind", "127.0.0.1:0", "--max-connections", "10000"],
+    );
+    assert!(podmeta.logged(|l| {
+        l["level"] == "WARN"
+            && l["fields"]["max_connections"] == 172
+            && l["fields"]["asked"] == 10000
+            && l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("the open-file limit is 300"))
+    }));
+    assert!(podmeta.logged(
+        |l| l["fields"]["message"] == "podmeta ready" && l["fields"]["max_connections"] == 172
+    ));
+    let metrics = podmeta.get("/metrics");
+    assert!(
+        metrics.contains("podmeta_connections_max{listener=\"main\"} 172\n"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn a_cap_of_zero_is_a_usage_error_naming_the_flag() {
+    let output = Command::new(BIN)
+        .args(["--max-connections", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--max-connections"), "{stderr}");
+    assert!(stderr.contains("at least 1"), "{stderr}");
+}

@@ -60,6 +60,15 @@ async fn get(stream: &mut TcpStream, path: &str) -> String {
     read_response(stream).await
 }
 
+/// Sends one keep-alive GET that must be answered 200.
+async fn get_ok(stream: &mut TcpStream, path: &str) {
+    let response = get(stream, path).await;
+    assert!(
+        response.starts_with("HTTP/1.1 200 OK"),
+        "{path}: {response}"
+    );
+}
+
 async fn read_response(stream: &mut TcpStream) -> String {
     let mut head = Vec::new();
     let mut byte = [0u8; 1];
@@ -98,6 +107,13 @@ async fn metric(addr: SocketAddr, line_start: &str) -> f64 {
         .unwrap()
 }
 
+/// How many main-listener connections a time limit closed in `phase`.
+async fn timed_out(server: &RunningServer, phase: &str) -> f64 {
+    let line =
+        format!(r#"podmeta_connections_timed_out_total{{listener="main",phase="{phase}"}} "#);
+    metric(server.admin.unwrap(), &line).await
+}
+
 #[tokio::test]
 async fn a_connection_that_sends_nothing_is_closed_after_the_header_read_timeout() {
     let server = server().await;
@@ -108,8 +124,7 @@ async fn a_connection_that_sends_nothing_is_closed_after_the_header_read_timeout
     let held = closed - opened;
     assert!(held >= HEADER_READ * 8 / 10, "closed too soon: {held:?}");
     assert!(read.is_empty(), "{read}");
-    let timed_out = r#"podmeta_connections_timed_out_total{listener="main",phase="new"} "#;
-    assert_eq!(metric(server.admin.unwrap(), timed_out).await, 1.0);
+    assert_eq!(timed_out(&server, "new").await, 1.0);
 }
 
 #[tokio::test]
@@ -161,8 +176,7 @@ async fn headers_sent_a_line_at_a_time_are_cut_off_at_the_header_read_timeout() 
         "still open after 5 s of trickling"
     );
     assert!(!read.contains("200 OK"), "{read}");
-    let timed_out = r#"podmeta_connections_timed_out_total{listener="main",phase="new"} "#;
-    assert_eq!(metric(server.admin.unwrap(), timed_out).await, 1.0);
+    assert_eq!(timed_out(&server, "new").await, 1.0);
     assert!(opened.elapsed() < HEADER_READ * 6);
 }
 
@@ -170,36 +184,23 @@ async fn headers_sent_a_line_at_a_time_are_cut_off_at_the_header_read_timeout() 
 async fn an_idle_connection_outlives_the_header_read_timeout_until_the_keep_alive_timeout() {
     let server = server().await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    assert!(
-        get(&mut stream, "/pods/eu1")
-            .await
-            .starts_with("HTTP/1.1 200 OK")
-    );
+    get_ok(&mut stream, "/pods/eu1").await;
     // Idle for twice the header-read timeout: still open, still served.
     tokio::time::sleep(HEADER_READ * 2).await;
-    assert!(
-        get(&mut stream, "/pods/eu1")
-            .await
-            .starts_with("HTTP/1.1 200 OK")
-    );
+    get_ok(&mut stream, "/pods/eu1").await;
     let answered = Instant::now();
     let (read, closed) = read_until_closed(&mut stream, KEEP_ALIVE * 3).await;
     let idle = closed.expect("closed at the keep-alive timeout") - answered;
     assert!(read.is_empty(), "{read}");
     assert!(idle >= KEEP_ALIVE * 9 / 10, "closed after {idle:?} idle");
-    let timed_out = r#"podmeta_connections_timed_out_total{listener="main",phase="idle"} "#;
-    assert_eq!(metric(server.admin.unwrap(), timed_out).await, 1.0);
+    assert_eq!(timed_out(&server, "idle").await, 1.0);
 }
 
 #[tokio::test]
 async fn a_later_requests_headers_get_the_header_read_timeout_from_their_first_byte() {
     let server = server().await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    assert!(
-        get(&mut stream, "/healthz")
-            .await
-            .starts_with("HTTP/1.1 200 OK")
-    );
+    get_ok(&mut stream, "/healthz").await;
     tokio::time::sleep(HEADER_READ * 3 / 2).await;
     stream.write_all(b"GET /pods HTTP/1.1\r\n").await.unwrap();
     let started = Instant::now();
@@ -209,8 +210,7 @@ async fn a_later_requests_headers_get_the_header_read_timeout_from_their_first_b
     // Cut by the header-read timeout, well before the keep-alive timeout would have.
     assert!(held < KEEP_ALIVE * 9 / 10, "held for {held:?}");
     assert!(!read.contains("200 OK"), "{read}");
-    let timed_out = r#"podmeta_connections_timed_out_total{listener="main",phase="headers"} "#;
-    assert_eq!(metric(server.admin.unwrap(), timed_out).await, 1.0);
+    assert_eq!(timed_out(&server, "headers").await, 1.0);
 }
 
 #[tokio::test]
@@ -219,21 +219,13 @@ async fn at_the_cap_the_longest_idle_connections_are_closed_to_make_room() {
     let mut idle = Vec::new();
     for _ in 0..CAP {
         let mut stream = TcpStream::connect(server.addr).await.unwrap();
-        assert!(
-            get(&mut stream, "/healthz")
-                .await
-                .starts_with("HTTP/1.1 200 OK")
-        );
+        get_ok(&mut stream, "/healthz").await;
         idle.push(stream);
     }
     // One more: room is made for it at once, well inside any timeout.
     let started = Instant::now();
     let mut newcomer = TcpStream::connect(server.addr).await.unwrap();
-    assert!(
-        get(&mut newcomer, "/pods/eu1")
-            .await
-            .starts_with("HTTP/1.1 200 OK")
-    );
+    get_ok(&mut newcomer, "/pods/eu1").await;
     assert!(
         started.elapsed() < HEADER_READ / 2,
         "{:?}",
@@ -329,11 +321,7 @@ async fn the_admin_listener_answers_while_the_main_one_is_full() {
 async fn shutdown_closes_idle_connections_at_once() {
     let server = server().await;
     let mut stream = TcpStream::connect(server.addr).await.unwrap();
-    assert!(
-        get(&mut stream, "/healthz")
-            .await
-            .starts_with("HTTP/1.1 200 OK")
-    );
+    get_ok(&mut stream, "/healthz").await;
     let started = Instant::now();
     server.stop().await.unwrap();
     let (_, closed) = read_until_closed(&mut stream, KEEP_ALIVE).await;

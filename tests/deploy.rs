@@ -48,8 +48,90 @@ fn the_probes_ask_routes_the_binary_serves() {
             routes.contains(&path),
             "{probe} asks {path}, which podmeta does not serve"
         );
-        assert_eq!(container[probe]["httpGet"]["port"], "http");
+        assert!(
+            podmeta::http::ADMIN_ROUTES.contains(&path),
+            "{probe} asks {path}, which the admin listener does not serve"
+        );
+        // On the admin port: a flood of the main port must not fail the probes.
+        assert_eq!(container[probe]["httpGet"]["port"], "admin");
     }
+}
+
+fn env(name: &str) -> String {
+    container()["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("no {name} in the Deployment"))["value"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn the_admin_port_is_the_one_podmeta_binds_for_probes_and_scrapes() {
+    let container = container();
+    let admin: std::net::SocketAddr = env("PODMETA_ADMIN_BIND").parse().unwrap();
+    assert!(
+        admin.ip().is_unspecified(),
+        "the kubelet probes from outside"
+    );
+    let port = container["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "admin")
+        .expect("a port named admin");
+    assert_eq!(port["containerPort"], i64::from(admin.port()));
+    let annotations = &manifest("deployment.yaml")["spec"]["template"]["metadata"]["annotations"];
+    assert_eq!(annotations["prometheus.io/port"], admin.port().to_string());
+}
+
+/// The value the Deployment passes with `flag`.
+fn arg(flag: &str) -> String {
+    let args = container()["args"].as_array().unwrap().clone();
+    let at = args
+        .iter()
+        .position(|a| a == flag)
+        .unwrap_or_else(|| panic!("{flag} is not passed"));
+    args[at + 1].as_str().unwrap().to_owned()
+}
+
+/// `320Mi` and the like, in bytes.
+fn quantity_bytes(quantity: &str) -> u64 {
+    let (number, unit) = quantity.split_at(quantity.find(|c: char| !c.is_ascii_digit()).unwrap());
+    let scale = match unit {
+        "Mi" => 1 << 20,
+        "Gi" => 1 << 30,
+        other => panic!("unexpected unit {other:?} in {quantity:?}"),
+    };
+    number.parse::<u64>().unwrap() * scale
+}
+
+#[test]
+fn the_memory_limit_holds_the_connection_cap_with_headroom() {
+    let container = container();
+    let cap: usize = arg("--max-connections").parse().unwrap();
+    let resources = &container["resources"];
+    let limit = quantity_bytes(resources["limits"]["memory"].as_str().unwrap());
+    assert_eq!(
+        resources["requests"]["memory"], resources["limits"]["memory"],
+        "memory is reserved, not overcommitted"
+    );
+    // The same sum podmeta does at start-up: it must not lower the Deployment's cap.
+    let fit = podmeta::capacity::fit(
+        cap,
+        podmeta::capacity::ADMIN_MAX_CONNECTIONS,
+        None,
+        Some(limit),
+    );
+    assert_eq!(fit.max_connections, cap, "{fit:?}");
+    // And not oversized: at most half again what the cap needs.
+    let needed = podmeta::capacity::BASE_BYTES
+        + (cap + podmeta::capacity::ADMIN_MAX_CONNECTIONS) as u64
+            * podmeta::capacity::CONNECTION_BYTES;
+    assert!(limit <= needed * 3 / 2, "{limit} bytes for {needed} needed");
 }
 
 #[test]
@@ -57,15 +139,7 @@ fn the_port_is_the_one_podmeta_binds() {
     let container = container();
     let port = &container["ports"][0];
     assert_eq!(port["name"], "http");
-    let bind = container["env"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["name"] == "PODMETA_BIND")
-        .unwrap()["value"]
-        .as_str()
-        .unwrap();
-    let bind: std::net::SocketAddr = bind.parse().unwrap();
+    let bind: std::net::SocketAddr = env("PODMETA_BIND").parse().unwrap();
     assert!(
         bind.ip().is_unspecified(),
         "a pod must listen beyond loopback"
@@ -79,17 +153,8 @@ fn the_port_is_the_one_podmeta_binds() {
 fn the_config_path_is_the_mounted_configmaps_file() {
     let deployment = manifest("deployment.yaml");
     let container = container();
-    let args: Vec<&str> = container["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap())
-        .collect();
-    let at = args
-        .iter()
-        .position(|a| *a == "--config")
-        .expect("--config is passed");
-    let config = std::path::Path::new(args[at + 1]);
+    let config = arg("--config");
+    let config = std::path::Path::new(&config);
     let mount = &container["volumeMounts"][0];
     assert_eq!(
         config.parent().unwrap().to_str().unwrap(),

@@ -18,9 +18,27 @@ pub struct Podmeta {
 
 impl Podmeta {
     pub fn start(args: &[&str]) -> Self {
-        let mut child = Command::new(BIN)
+        let mut command = Command::new(BIN);
+        command
             .args(["--bind", "127.0.0.1:0", "--log-format", "json"])
-            .args(args)
+            .args(args);
+        Self::start_command(command)
+    }
+
+    /// Starts podmeta under a shell that first runs `setup` (`ulimit -n 300`, say).
+    pub fn start_after(setup: &str, args: &[&str]) -> Self {
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(format!("{setup} && exec \"$0\" \"$@\""))
+            .arg(BIN)
+            .args(["--bind", "127.0.0.1:0", "--log-format", "json"])
+            .args(args);
+        Self::start_command(command)
+    }
+
+    fn start_command(mut command: Command) -> Self {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
