@@ -3,21 +3,30 @@
 #
 # Builds the release binary, starts podmeta (as shipped: every middleware, default
 # logging) and nginx (2 workers, access log off, the identical JSON body as a static
-# file) on loopback ports, and measures with wrk (1 thread, 32 connections):
-#   - GET /pods/eu1, alternately A B A B A B, median of the ratios; p99 latency;
-#   - POST /pods/eu1/bucket-policy against the GET rate;
-#   - peak RSS after the load; start-up to ready;
-#   - a generated table of 1,000 pods: start-up, and the GET rate against 4 pods.
+# file, worker_connections and worker_rlimit_nofile raised above 8,000), both under the
+# same open-file limit, on loopback ports, and measures with wrk (2 threads):
+#   - the sweep (bench/sweep.py): GET /pods/eu1 at 32, 1,000, 2,000, 4,000 and 8,000
+#     connections, podmeta and nginx alternately in each of 3 rounds: rate, p99, errors,
+#     time-outs and memory per connection, with the ratios;
+#   - on a fresh podmeta: GET then POST /pods/eu1/bucket-policy at 32 connections, the
+#     POST rate against the GET rate, and the peak RSS after that load;
+#   - start-up to ready; a generated table of 1,000 pods: start-up, and the GET rate
+#     against 4 pods.
 # Installs wrk and nginx if missing. Every loop is bounded; everything it starts is
 # stopped and its temporary files removed on exit.
 #
-# Usage: bench/run.sh [SECONDS_PER_RUN]   (default 10)
+# Usage: bench/run.sh [SECONDS_PER_RUN] [COUNTS]   (default 4; 32,1000,2000,4000,8000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-duration="${1:-10}"
+duration="${1:-4}"
+counts="${2:-32,1000,2000,4000,8000}"
 rounds=3
 connections=32
+# Both servers get the same descriptor limit: the hard limit, enough for 8,000
+# connections and wrk's own.
+ulimit -n "$(ulimit -Hn)"
+nofile="$(ulimit -n)"
 work="$(mktemp -d)"
 # nginx workers drop root for an unprivileged user, which must be able to read the body.
 chmod 755 "$work"
@@ -63,7 +72,7 @@ start_podmeta() {
 measure() {
   local url="$1"; shift
   local out
-  out="$(wrk -t1 -c"$connections" -d"${duration}s" --latency "$@" "$url")"
+  out="$(wrk -t2 -c"$connections" -d"${duration}s" --latency "$@" "$url")"
   if grep -q "Non-2xx" <<<"$out"; then echo "non-2xx answers from $url:" >&2; echo "$out" >&2; exit 1; fi
   local rps p99
   rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
@@ -85,9 +94,10 @@ mkdir -p "$work/www/pods" "$work/nginx-tmp"
 curl -sf "http://127.0.0.1:$main_port/pods/eu1" -o "$work/www/pods/eu1"
 cat >"$work/nginx.conf" <<NGINX
 worker_processes 2;
+worker_rlimit_nofile $nofile;
 pid $work/nginx.pid;
 error_log $work/nginx-error.log warn;
-events { worker_connections 1024; }
+events { worker_connections 10000; }
 http {
   access_log off;
   client_body_temp_path $work/nginx-tmp;
@@ -96,7 +106,7 @@ http {
   uwsgi_temp_path $work/nginx-tmp;
   scgi_temp_path $work/nginx-tmp;
   server {
-    listen 127.0.0.1:$nginx_port;
+    listen 127.0.0.1:$nginx_port backlog=1024;
     root $work/www;
     default_type application/json;
   }
@@ -105,25 +115,28 @@ NGINX
 "$nginx_bin" -c "$work/nginx.conf" -p "$work"
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$nginx_port/pods/eu1" >/dev/null 2>&1 && break; sleep 0.05; done
 cmp <(curl -sf "http://127.0.0.1:$nginx_port/pods/eu1") "$work/www/pods/eu1"
+nginx_workers="$(pgrep -P "$(cat "$work/nginx.pid")" | paste -sd,)"
 
 echo "warming up" >&2
-wrk -t1 -c"$connections" -d2s "http://127.0.0.1:$main_port/pods/eu1" >/dev/null
-wrk -t1 -c"$connections" -d2s "http://127.0.0.1:$nginx_port/pods/eu1" >/dev/null
+wrk -t2 -c"$connections" -d2s "http://127.0.0.1:$main_port/pods/eu1" >/dev/null
+wrk -t2 -c"$connections" -d2s "http://127.0.0.1:$nginx_port/pods/eu1" >/dev/null
 
-ratios=(); p99_ratios=(); podmeta_rps=(); nginx_rps=(); podmeta_p99=(); nginx_p99=()
-for round in $(seq 1 "$rounds"); do
-  echo "round $round/$rounds: podmeta" >&2
-  read -r a_rps a_p99 < <(measure "http://127.0.0.1:$main_port/pods/eu1")
-  echo "round $round/$rounds: nginx" >&2
-  read -r b_rps b_p99 < <(measure "http://127.0.0.1:$nginx_port/pods/eu1")
-  podmeta_rps+=("$a_rps"); nginx_rps+=("$b_rps"); podmeta_p99+=("$a_p99"); nginx_p99+=("$b_p99")
-  ratios+=("$(ratio "$a_rps" "$b_rps")")
-  p99_ratios+=("$(ratio "$a_p99" "$b_p99")")
-done
+echo "the sweep" >&2
+sweep="$(python3 bench/sweep.py --podmeta "http://127.0.0.1:$main_port/pods/eu1" "$main_pid" \
+  --nginx "http://127.0.0.1:$nginx_port/pods/eu1" "$nginx_workers" \
+  --counts "$counts" --seconds "$duration" --rounds "$rounds" --raw "$work/sweep.json")"
+read -r get_ratio p99_ratio < <(python3 -c "
+import json; s = json.load(open('$work/sweep.json'))['summary']['$connections']
+print(f\"{s['rate_ratio']:.2f} {s['p99_ratio']:.2f}\")")
+kill "$main_pid"
 
+# --- a fresh podmeta at 32 connections: GET, then POST, then its peak RSS
+start_podmeta
+main_pid=$podmeta_pid
+main_port=$podmeta_port
+read -r get_rps_median _ < <(measure "http://127.0.0.1:$main_port/pods/eu1")
 echo "POST /pods/eu1/bucket-policy" >&2
 read -r post_rps _ < <(measure "http://127.0.0.1:$main_port/pods/eu1/bucket-policy" -s bench/post.lua)
-get_rps_median="$(median "${podmeta_rps[@]}")"
 
 rss_peak_kib="$(awk '/^VmHWM:/ {print $2}' "/proc/$main_pid/status")"
 rss_now_kib="$(awk '/^VmRSS:/ {print $2}' "/proc/$main_pid/status")"
@@ -148,8 +161,6 @@ for round in $(seq 1 "$rounds"); do
 done
 
 verdict() { python3 -c "print('met' if $1 else 'NOT MET')"; }
-get_ratio="$(median "${ratios[@]}")"
-p99_ratio="$(median "${p99_ratios[@]}")"
 post_ratio="$(ratio "$post_rps" "$get_rps_median")"
 growth_ratio="$(median "${growth_ratios[@]}")"
 rss_peak_mib="$(python3 -c "print(f'{$rss_peak_kib/1024:.1f}')")"
@@ -157,18 +168,20 @@ rss_peak_mib="$(python3 -c "print(f'{$rss_peak_kib/1024:.1f}')")"
 cat <<TABLE
 
 podmeta $(git describe --always --dirty 2>/dev/null || echo '?'), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
-wrk 1 thread, $connections connections, ${duration} s per run, $rounds alternating rounds
+wrk 2 threads, ${duration} s per run, $rounds alternating rounds; open-file limit $nofile for both servers
 
-| measure | podmeta | nginx | ratio | target | |
-| --- | --- | --- | --- | --- | --- |
-| GET /pods/eu1, req/s (median) | $get_rps_median | $(median "${nginx_rps[@]}") | $get_ratio (median of ratios) | >= 1.0 (aim 1.1) | $(verdict "$get_ratio >= 1.0") |
-| GET /pods/eu1, p99 ms (median) | $(median "${podmeta_p99[@]}") | $(median "${nginx_p99[@]}") | $p99_ratio | <= 1.0 | $(verdict "$p99_ratio <= 1.0") |
-| POST /pods/eu1/bucket-policy, req/s | $post_rps | | $post_ratio of GET | >= 0.5 (aim 0.7) | $(verdict "$post_ratio >= 0.5") |
-| peak RSS after the load, MiB | $rss_peak_mib | | | <= 16 (aim 8) | $(verdict "$rss_peak_kib <= 16384") |
-| start-up to ready, ms (median of 9) | $startup_4 | | | <= 50 (aim 20) | $(verdict "$startup_4 <= 50") |
-| start-up to ready, 1,000 pods, ms | $startup_1000 | | | <= 200 | $(verdict "$startup_1000 <= 200") |
-| GET req/s, 1,000 pods against 4 | | | $growth_ratio (median of ratios) | >= 0.95 | $(verdict "$growth_ratio >= 0.95") |
+$sweep
 
-GET/nginx ratios per round: ${ratios[*]}; p99 ratios: ${p99_ratios[*]}; growth ratios: ${growth_ratios[*]}
+| measure | podmeta | ratio | target | |
+| --- | --- | --- | --- | --- |
+| GET /pods/eu1 at $connections connections, rate against nginx (median of ratios) | | $get_ratio | >= 1.0 (aim 1.1) | $(verdict "$get_ratio >= 1.0") |
+| GET /pods/eu1 at $connections connections, p99 against nginx | | $p99_ratio | <= 1.0 | $(verdict "$p99_ratio <= 1.0") |
+| POST /pods/eu1/bucket-policy, req/s (fresh process) | $post_rps | $post_ratio of GET ($get_rps_median) | >= 0.5 (aim 0.7) | $(verdict "$post_ratio >= 0.5") |
+| peak RSS of a fresh process after the 32-connection runs, MiB | $rss_peak_mib | | <= 16 (aim 8) | $(verdict "$rss_peak_kib <= 16384") |
+| start-up to ready, ms (median of 9) | $startup_4 | | <= 50 (aim 20) | $(verdict "$startup_4 <= 50") |
+| start-up to ready, 1,000 pods, ms | $startup_1000 | | <= 200 | $(verdict "$startup_1000 <= 200") |
+| GET req/s, 1,000 pods against 4 | | $growth_ratio (median of ratios) | >= 0.95 | $(verdict "$growth_ratio >= 0.95") |
+
+growth ratios per round: ${growth_ratios[*]}
 RSS now: $(python3 -c "print(f'{$rss_now_kib/1024:.1f}')") MiB
 TABLE
