@@ -72,11 +72,10 @@ impl AppState {
     }
 
     pub fn with_settings(catalog: Catalog, settings: HttpSettings) -> Self {
-        let templates = route_table().into_iter().map(|r| r.path).collect();
         // Registering a fixed set of distinct metric names can't fail; if it ever did, it
         // would fail in every test, never only in production.
         #[allow(clippy::expect_used)]
-        let metrics = Metrics::new(templates).expect("metric names are distinct");
+        let metrics = Metrics::new().expect("metric names are distinct");
         metrics.table_in_force(&catalog);
         let cache_control =
             HeaderValue::try_from(format!("public, max-age={}", settings.cache_max_age))
@@ -120,56 +119,169 @@ impl AppState {
     }
 }
 
-/// One route: its path template, its method, and its handler.
-pub struct RouteEntry {
-    pub path: &'static str,
-    pub method: Method,
-    handler: MethodRouter<AppState>,
+/// How long clients and caches may keep a route's successful answers (errors, and
+/// answers to a POST, are never stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CachePolicy {
+    /// `public, max-age=N` (`--cache-max-age`): resources that change only with the table.
+    Public,
+    /// `no-store`: answers about this process at this instant.
+    NoStore,
 }
 
-fn entry(path: &'static str, method: Method, handler: MethodRouter<AppState>) -> RouteEntry {
-    RouteEntry {
+/// What answers a route.
+#[derive(Debug, Clone, Copy)]
+enum Handler {
+    Index,
+    Healthz,
+    Readyz,
+    Metrics,
+    OpenApi,
+    ListPods,
+    Pod(Part),
+    LambdaArn,
+    BucketPolicy,
+    Lookup,
+}
+
+impl Handler {
+    fn method_router(self) -> MethodRouter<AppState> {
+        match self {
+            Self::Index => get(index),
+            Self::Healthz => get(healthz),
+            Self::Readyz => get(readyz),
+            Self::Metrics => get(metrics),
+            Self::OpenApi => get(openapi),
+            Self::ListPods => get(list_pods),
+            Self::Pod(part) => get(move |pod: PodRef| pod.serve(part)),
+            Self::LambdaArn => get(lambda_arn),
+            Self::BucketPolicy => post(bucket_policy),
+            Self::Lookup => get(lookup),
+        }
+    }
+}
+
+/// Every fact about one route.
+#[derive(Debug, Clone)]
+pub struct Route {
+    /// The path template, as axum matches it and as metrics and logs name it.
+    pub path: &'static str,
+    pub method: Method,
+    pub cache: CachePolicy,
+    /// Also served on the admin listener, outside the connection cap.
+    pub admin: bool,
+    /// A request target this route answers with a 200 (a POST with a valid body), for
+    /// the tests.
+    pub example: &'static str,
+    handler: Handler,
+}
+
+const fn route(
+    path: &'static str,
+    method: Method,
+    cache: CachePolicy,
+    handler: Handler,
+    example: &'static str,
+) -> Route {
+    Route {
         path,
         method,
+        cache,
+        admin: false,
+        example,
         handler,
     }
 }
 
-/// Every route of the service: the one list the router is built from, which the tests
-/// compare with the OpenAPI document. (HEAD is answered on every GET route.)
-pub fn route_table() -> Vec<RouteEntry> {
-    let part = |part: Part| get(move |pod: PodRef| pod.serve(part));
-    vec![
-        entry("/", Method::GET, get(index)),
-        entry("/healthz", Method::GET, get(healthz)),
-        entry("/readyz", Method::GET, get(readyz)),
-        entry("/metrics", Method::GET, get(metrics)),
-        entry("/openapi.yaml", Method::GET, get(openapi)),
-        entry("/pods", Method::GET, get(list_pods)),
-        entry("/pods/{pod}", Method::GET, part(Part::Whole)),
-        entry("/pods/{pod}/login", Method::GET, part(Part::Login)),
-        entry("/pods/{pod}/events-api", Method::GET, part(Part::EventsApi)),
-        entry("/pods/{pod}/sftp", Method::GET, part(Part::Sftp)),
-        entry("/pods/{pod}/rules", Method::GET, part(Part::Rules)),
-        entry("/pods/{pod}/aws", Method::GET, part(Part::Aws)),
-        entry(
-            "/pods/{pod}/rules/iam-policy",
-            Method::GET,
-            part(Part::IamPolicy),
-        ),
-        entry("/pods/{pod}/rules/lambda-arn", Method::GET, get(lambda_arn)),
-        entry("/pods/{pod}/sdks", Method::GET, part(Part::Sdks)),
-        entry(
-            "/pods/{pod}/bucket-policy",
-            Method::POST,
-            post(bucket_policy),
-        ),
-        entry("/lookup", Method::GET, get(lookup)),
-    ]
+/// An operational route: never cached, and served on the admin listener too.
+const fn operational(path: &'static str, handler: Handler) -> Route {
+    Route {
+        path,
+        method: Method::GET,
+        cache: CachePolicy::NoStore,
+        admin: true,
+        example: path,
+        handler,
+    }
 }
 
-/// The routes the admin listener serves: the probes and the metrics.
-pub const ADMIN_ROUTES: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+/// A resource of one pod, rendered at load.
+const fn pod_part(path: &'static str, part: Part, example: &'static str) -> Route {
+    route(
+        path,
+        Method::GET,
+        CachePolicy::Public,
+        Handler::Pod(part),
+        example,
+    )
+}
+
+/// Every route of the service: the one list the router, the index, the metrics labels and
+/// the cache policy come from, and which the tests compare with the OpenAPI document.
+/// (HEAD is answered on every GET route.)
+pub static ROUTES: [Route; 17] = [
+    route("/", Method::GET, CachePolicy::NoStore, Handler::Index, "/"),
+    operational("/healthz", Handler::Healthz),
+    operational("/readyz", Handler::Readyz),
+    operational("/metrics", Handler::Metrics),
+    route(
+        "/openapi.yaml",
+        Method::GET,
+        CachePolicy::Public,
+        Handler::OpenApi,
+        "/openapi.yaml",
+    ),
+    route(
+        "/pods",
+        Method::GET,
+        CachePolicy::Public,
+        Handler::ListPods,
+        "/pods",
+    ),
+    pod_part("/pods/{pod}", Part::Whole, "/pods/eu1"),
+    pod_part("/pods/{pod}/login", Part::Login, "/pods/eu1/login"),
+    pod_part(
+        "/pods/{pod}/events-api",
+        Part::EventsApi,
+        "/pods/eu1/events-api",
+    ),
+    pod_part("/pods/{pod}/sftp", Part::Sftp, "/pods/eu1/sftp"),
+    pod_part("/pods/{pod}/rules", Part::Rules, "/pods/eu1/rules"),
+    pod_part("/pods/{pod}/aws", Part::Aws, "/pods/eu1/aws"),
+    pod_part(
+        "/pods/{pod}/rules/iam-policy",
+        Part::IamPolicy,
+        "/pods/eu1/rules/iam-policy",
+    ),
+    route(
+        "/pods/{pod}/rules/lambda-arn",
+        Method::GET,
+        CachePolicy::Public,
+        Handler::LambdaArn,
+        "/pods/eu1/rules/lambda-arn?account_id=123456789012&function=mprmyrule&alias=PROD",
+    ),
+    pod_part("/pods/{pod}/sdks", Part::Sdks, "/pods/eu1/sdks"),
+    route(
+        "/pods/{pod}/bucket-policy",
+        Method::POST,
+        CachePolicy::NoStore,
+        Handler::BucketPolicy,
+        "/pods/eu1/bucket-policy",
+    ),
+    route(
+        "/lookup",
+        Method::GET,
+        CachePolicy::Public,
+        Handler::Lookup,
+        "/lookup?host=sftp.mparticle.com",
+    ),
+];
+
+/// The route of a matched path template. Only reads are ever cached, so should a path
+/// ever have several methods, list its GET first: the first route's facts are used.
+pub(crate) fn find_route(template: &str) -> Option<&'static Route> {
+    ROUTES.iter().find(|r| r.path == template)
+}
 
 /// The application: every route, inside CORS, compression, the request timeout and the
 /// body limit, all inside the envelope of [`crate::layers`].
@@ -177,13 +289,13 @@ pub fn router(state: AppState) -> Router {
     app(state, |_| true)
 }
 
-/// The admin listener's application: only [`ADMIN_ROUTES`], in the same envelope, so that
-/// they answer, are counted and are logged as on the main listener.
+/// The admin listener's application: only the operational routes, in the same envelope,
+/// so that they answer, are counted and are logged as on the main listener.
 pub fn admin_router(state: AppState) -> Router {
-    app(state, |path| ADMIN_ROUTES.contains(&path))
+    app(state, |route| route.admin)
 }
 
-fn app(state: AppState, serves: impl Fn(&str) -> bool) -> Router {
+fn app(state: AppState, serves: impl Fn(&Route) -> bool) -> Router {
     let settings = &state.0.settings;
     let cors = CorsLayer::new()
         .allow_origin(if settings.cors_origins.is_empty() {
@@ -206,17 +318,19 @@ fn app(state: AppState, serves: impl Fn(&str) -> bool) -> Router {
     // request) is spent only where a client can hold a request open.
     let timeout =
         TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout);
-    let router = route_table()
-        .into_iter()
-        .filter(|route| serves(route.path))
-        .fold(Router::new(), |router, route| {
-            let handler = if route.method == Method::POST {
-                route.handler.layer(timeout)
-            } else {
-                route.handler
-            };
-            router.route(route.path, handler)
-        });
+    let router =
+        ROUTES
+            .iter()
+            .filter(|route| serves(route))
+            .fold(Router::new(), |router, route| {
+                let handler = route.handler.method_router();
+                let handler = if route.method == Method::POST {
+                    handler.layer(timeout)
+                } else {
+                    handler
+                };
+                router.route(route.path, handler)
+            });
     // Router::layer wraps each route and the fallback after routing, so every layer knows
     // the matched route template. The last layer added is the outermost.
     router
@@ -250,14 +364,6 @@ async fn index(State(state): State<AppState>) -> Response {
         method: &'a str,
         href: &'static str,
     }
-    // The route table builds every handler; the index needs only methods and paths, once.
-    static ROUTE_LINKS: std::sync::LazyLock<Vec<(Method, &'static str)>> =
-        std::sync::LazyLock::new(|| {
-            route_table()
-                .into_iter()
-                .map(|r| (r.method, r.path))
-                .collect()
-        });
     let catalog = state.catalog();
     let table = catalog.table();
     let body = Index {
@@ -269,11 +375,11 @@ async fn index(State(state): State<AppState>) -> Response {
             loaded_at: humantime::format_rfc3339_seconds(catalog.loaded_at()).to_string(),
             pods: table.pods().len(),
         },
-        links: ROUTE_LINKS
+        links: ROUTES
             .iter()
-            .map(|(method, href)| Link {
-                method: method.as_str(),
-                href,
+            .map(|route| Link {
+                method: route.method.as_str(),
+                href: route.path,
             })
             .collect(),
     };

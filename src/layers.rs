@@ -29,7 +29,7 @@ use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
 use tracing::Instrument;
 
-use crate::http::AppState;
+use crate::http::{AppState, CachePolicy, find_route};
 use crate::problem::{ApiError, PROBLEM_JSON};
 
 /// The header that carries a request's id, both ways.
@@ -37,9 +37,6 @@ pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The route of a request that matched none.
 pub const UNMATCHED: &str = "(unmatched)";
-
-/// Routes whose answers describe this process at this instant: never cached.
-const UNCACHEABLE_ROUTES: [&str; 4] = ["/", "/healthz", "/readyz", "/metrics"];
 
 /// The layer; see the module documentation.
 #[derive(Clone)]
@@ -100,10 +97,14 @@ where
                 .headers_mut()
                 .insert(X_REQUEST_ID.clone(), id.clone());
             let method = method_label(request.method());
+            // The route's facts, from the one route table; its path is the metrics label,
+            // from a fixed, static set.
             let route = request
                 .extensions()
                 .get::<MatchedPath>()
-                .map_or(UNMATCHED, |p| state.metrics().route_label(p.as_str()));
+                .and_then(|p| find_route(p.as_str()));
+            let cache = route.map_or(CachePolicy::NoStore, |r| r.cache);
+            let route = route.map_or(UNMATCHED, |r| r.path);
             let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
             let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
 
@@ -114,7 +115,7 @@ where
             let Ok(response) = inner.call(request).instrument(span.clone()).await;
 
             let response = tag_etag_with_encoding(response);
-            let response = cache_and_revalidate(&state, route, is_read, if_none_match, response);
+            let response = cache_and_revalidate(&state, cache, is_read, if_none_match, response);
             let mut response = problem_for_bare_error(response);
             let headers = response.headers_mut();
             headers.insert(X_REQUEST_ID.clone(), id);
@@ -167,7 +168,7 @@ fn tag_etag_with_encoding(mut response: Response) -> Response {
 /// 304 that keeps every header but those of the body it no longer has (RFC 9110 §15.4.5).
 fn cache_and_revalidate(
     state: &AppState,
-    route: &str,
+    cache: CachePolicy,
     is_read: bool,
     if_none_match: Option<HeaderValue>,
     mut response: Response,
@@ -180,10 +181,9 @@ fn cache_and_revalidate(
         return response;
     }
     let headers = response.headers_mut();
-    let cache_control = if UNCACHEABLE_ROUTES.contains(&route) {
-        no_store
-    } else {
-        state.cache_control().clone()
+    let cache_control = match cache {
+        CachePolicy::NoStore => no_store,
+        CachePolicy::Public => state.cache_control().clone(),
     };
     headers.insert(header::CACHE_CONTROL, cache_control);
     if !vary_names(headers, "accept-encoding") {

@@ -38,7 +38,7 @@
 //!   place in a view in [`catalog`], and `config/pods.toml`.
 //! - A pod: `config/pods.toml` only.
 //! - An endpoint: a renderer in [`render`], a handler and a route in [`http`] (and its
-//!   entry in [`http::route_table`], which the OpenAPI test compares with `openapi.yaml`).
+//!   entry in [`http::ROUTES`], which the OpenAPI test compares with `openapi.yaml`).
 
 pub mod bucket;
 pub mod capacity;

@@ -12,21 +12,12 @@ use axum::http::{Method, Request, StatusCode, header};
 use common::{RunningServer, TestApp, raw_exchange, spawn_app};
 use podmeta::{AppState, Catalog, HttpSettings, ServerSettings, Table};
 
-/// A GET path for every GET route of the route table, with its placeholders filled in.
+/// The example request target of every GET route of the route table.
 fn every_get_path() -> Vec<String> {
-    podmeta::http::route_table()
-        .into_iter()
+    podmeta::http::ROUTES
+        .iter()
         .filter(|r| r.method == Method::GET)
-        .map(|r| {
-            let path = r.path.replace("{pod}", "eu1");
-            match r.path {
-                "/pods/{pod}/rules/lambda-arn" => {
-                    format!("{path}?account_id=123456789012&function=mprfn&alias=PROD")
-                }
-                "/lookup" => format!("{path}?host=sftp.mparticle.com"),
-                _ => path,
-            }
-        })
+        .map(|r| r.example.to_owned())
         .collect()
 }
 
@@ -381,7 +372,7 @@ async fn the_index_names_the_service_the_table_and_every_resource() {
             )
         })
         .collect();
-    for route in podmeta::http::route_table() {
+    for route in &podmeta::http::ROUTES {
         assert!(
             links.contains(&format!("{} {}", route.method, route.path)),
             "{}",
