@@ -3,8 +3,8 @@
 //!
 //! hyper 1.x has a single header-read timer that also serves as the idle timer between
 //! requests (hyper#1628), so an idle keep-alive connection would be closed as soon as a
-//! slow request would be. The time limits are ours instead, kept by [`TimedIo`], the I/O
-//! every hyper connection reads through, which knows from [`Tracked`] (the service
+//! slow request would be. The time limits are ours instead, kept by `TimedIo`, the I/O
+//! every hyper connection reads through, which knows from `Tracked` (the service
 //! wrapper) whether a request is being answered. One timer per connection, re-armed
 //! lazily: it may wake a connection early, never late, so the hot path (one request,
 //! then idle) does no timer work at all in the common case.

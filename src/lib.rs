@@ -13,10 +13,14 @@
 //! - [`lookup`]: reverse lookup (host, URL, IP, API key, region, ARN → pods).
 //! - [`catalog`]: a loaded table plus every GET body, serialised once at load.
 //! - [`problem`]: the one error type and its RFC 9457 problem+json response.
-//! - [`http`]: the router, the shared state and the handlers.
-//! - [`layers`]: the envelope around every route: request id, access log and metrics,
-//!   conditional GET and caching, problem bodies for bare errors (CORS, compression and
-//!   the timeout are tower-http's, stacked in [`http::router`]).
+//! - [`state`]: what every request shares: the catalog in force, swapped whole on reload;
+//!   the metrics; the draining flag; the HTTP settings.
+//! - [`http`]: the router. [`http::routes`] is the route table, every fact about each
+//!   route (path, method, cache policy, admin listener, an example request); the handlers
+//!   and extractors only translate between HTTP and the catalog; [`http::envelope`] is the
+//!   one layer around every route: request id, access log and metrics, conditional GET and
+//!   caching, problem bodies for bare errors (CORS, compression and the timeout are
+//!   tower-http's, stacked in [`http::router`]).
 //! - [`metrics`]: the Prometheus metrics.
 //! - [`log_writer`], [`log_format`]: batched, non-blocking log output; the JSON line.
 //! - [`digest`]: SHA-256 for table versions and ETags.
@@ -37,8 +41,8 @@
 //! - A field of a pod: its type in [`domain`] if new, the field in [`table::Pod`], its
 //!   place in a view in [`catalog`], and `config/pods.toml`.
 //! - A pod: `config/pods.toml` only.
-//! - An endpoint: a renderer in [`render`], a handler and a route in [`http`] (and its
-//!   entry in [`http::ROUTES`], which the OpenAPI test compares with `openapi.yaml`).
+//! - An endpoint: a renderer in [`render`], a handler in `http::handlers`, and its route in
+//!   [`http::ROUTES`] (which the OpenAPI test compares with `openapi.yaml`).
 
 pub mod bucket;
 pub mod capacity;
@@ -48,7 +52,6 @@ pub mod digest;
 pub mod domain;
 pub mod healthcheck;
 pub mod http;
-pub mod layers;
 pub mod log_format;
 pub mod log_writer;
 pub mod lookup;
@@ -59,9 +62,11 @@ pub mod render;
 pub mod rules;
 pub mod sdk;
 pub mod server;
+pub mod state;
 pub mod table;
 
 pub use catalog::Catalog;
-pub use http::{AppState, HttpSettings, router};
+pub use http::router;
 pub use server::{Listeners, ServerSettings, bind, serve, shutdown_signal};
+pub use state::{AppState, HttpSettings};
 pub use table::Table;

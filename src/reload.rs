@@ -13,7 +13,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
 use crate::catalog::Catalog;
-use crate::http::AppState;
+use crate::state::AppState;
 use crate::table::{LoadError, Table};
 
 /// What one reload did.

@@ -23,7 +23,8 @@ use tokio::net::{TcpListener, TcpSocket};
 
 use crate::capacity::{ADMIN_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS};
 use crate::connections::{Episode, Limits, Pool};
-use crate::http::{AppState, admin_router, router};
+use crate::http::{admin_router, router};
+use crate::state::AppState;
 
 /// The most bytes of request line and headers a request may have.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;

@@ -29,8 +29,9 @@ use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
 use tracing::Instrument;
 
-use crate::http::{AppState, CachePolicy, find_route};
+use super::routes::{CachePolicy, find_route};
 use crate::problem::{ApiError, PROBLEM_JSON};
+use crate::state::AppState;
 
 /// The header that carries a request's id, both ways.
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

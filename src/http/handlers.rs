@@ -1,0 +1,253 @@
+//! The handlers: each only translates between HTTP and the catalog or the renderers.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, Uri, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::extract::{ApiJson, PodRef};
+use super::routes::ROUTES;
+use crate::bucket::BucketName;
+use crate::catalog::Rendered;
+use crate::lookup::LookupQuery;
+use crate::problem::{ApiError, FieldError, FieldLocation, quote};
+use crate::render;
+use crate::rules::{LambdaArnParams, ParamsError};
+use crate::state::AppState;
+
+/// `GET /`: what this service is, the table in force, and where everything is.
+pub(super) async fn index(State(state): State<AppState>) -> Response {
+    #[derive(Serialize)]
+    struct Index<'a> {
+        service: &'static str,
+        version: &'static str,
+        table: TableInfo<'a>,
+        links: Vec<Link<'a>>,
+    }
+    #[derive(Serialize)]
+    struct TableInfo<'a> {
+        version: &'a str,
+        source: &'a str,
+        loaded_at: String,
+        pods: usize,
+    }
+    #[derive(Serialize)]
+    struct Link<'a> {
+        method: &'a str,
+        href: &'static str,
+    }
+    let catalog = state.catalog();
+    let table = catalog.table();
+    let body = Index {
+        service: env!("CARGO_PKG_NAME"),
+        version: env!("CARGO_PKG_VERSION"),
+        table: TableInfo {
+            version: table.version(),
+            source: table.source(),
+            loaded_at: humantime::format_rfc3339_seconds(catalog.loaded_at()).to_string(),
+            pods: table.pods().len(),
+        },
+        links: ROUTES
+            .iter()
+            .map(|route| Link {
+                method: route.method.as_str(),
+                href: route.path,
+            })
+            .collect(),
+    };
+    crate::catalog::json(&body).into_response()
+}
+
+/// `GET /healthz`: the process is alive and answering.
+pub(super) async fn healthz() -> Response {
+    Rendered::json(
+        &br#"{"status": "ok"}
+"#[..],
+    )
+    .into_response()
+}
+
+/// `GET /readyz`: a table is loaded (always, once serving) and shutdown has not begun.
+pub(super) async fn readyz(State(state): State<AppState>) -> Response {
+    if state.is_draining() {
+        ApiError::NotReady.into_response()
+    } else {
+        Rendered::json(
+            &br#"{"status": "ready"}
+"#[..],
+        )
+        .into_response()
+    }
+}
+
+/// `GET /metrics`: Prometheus text format.
+pub(super) async fn metrics(State(state): State<AppState>) -> Response {
+    let body = state.metrics().render();
+    let etag = HeaderValue::try_from(crate::digest::etag(body.as_bytes()))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
+            ),
+            (header::ETAG, etag),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The OpenAPI document, compiled in.
+pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
+
+/// `GET /openapi.yaml`: the contract this service keeps.
+pub(super) async fn openapi() -> Response {
+    static RENDERED: std::sync::LazyLock<(bytes::Bytes, HeaderValue)> =
+        std::sync::LazyLock::new(|| {
+            let etag = HeaderValue::try_from(crate::digest::etag(OPENAPI_YAML.as_bytes()))
+                .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
+            (bytes::Bytes::from_static(OPENAPI_YAML.as_bytes()), etag)
+        });
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/yaml"),
+            ),
+            (header::ETAG, RENDERED.1.clone()),
+        ],
+        RENDERED.0.clone(),
+    )
+        .into_response()
+}
+
+/// A JSON answer to a POST: no ETag, since it describes no resource that a GET could fetch.
+fn posted_json(body: String) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
+}
+
+/// `GET /pods`: a summary of every pod, in table order.
+pub(super) async fn list_pods(State(state): State<AppState>) -> Response {
+    state.catalog().pods_body().clone().into_response()
+}
+
+/// The body of `POST /pods/{pod}/bucket-policy`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct BucketPolicyRequest {
+    bucket: String,
+}
+
+/// `POST /pods/{pod}/bucket-policy`: the S3 bucket policy for a forwarding bucket.
+pub(super) async fn bucket_policy(
+    pod: PodRef,
+    ApiJson(request): ApiJson<BucketPolicyRequest>,
+) -> Result<Response, ApiError> {
+    let table = pod.catalog.table();
+    let prefix = &table.s3().bucket_prefix;
+    let bucket = BucketName::parse(prefix, &request.bucket).map_err(|rules| ApiError::Invalid {
+        detail: format!(
+            "The bucket name {} breaks {} rule{}: {}.",
+            crate::problem::quote(&request.bucket),
+            rules.len(),
+            if rules.len() == 1 { "" } else { "s" },
+            rules
+                .iter()
+                .map(|r| r.describe(prefix))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        errors: rules
+            .iter()
+            .map(|r| FieldError {
+                location: FieldLocation::Pointer("#/bucket".into()),
+                rule: r.to_string(),
+                detail: r.describe(prefix),
+            })
+            .collect(),
+    })?;
+    let pod = table.pod_at(pod.position);
+    Ok(posted_json(render::bucket_policy(
+        &pod.s3.principals,
+        &bucket,
+    )))
+}
+
+/// `GET /pods/{pod}/rules/lambda-arn?account_id=…&function=…&alias=…`: a Rules ARN.
+pub(super) async fn lambda_arn(
+    pod: PodRef,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(pairs) = query?;
+    let table = pod.catalog.table();
+    let params = LambdaArnParams::parse(&pairs, table.rules())
+        .map_err(|e| ApiError::BadRequest {
+            detail: match e {
+                ParamsError::Unknown(name) => format!(
+                    "Unknown query parameter {}; expected account_id, function and alias.",
+                    quote(&name)
+                ),
+                ParamsError::Repeated(name) => {
+                    format!("The query parameter {name} is given more than once.")
+                }
+            },
+        })?
+        .map_err(|broken| ApiError::Invalid {
+            detail: broken
+                .iter()
+                .map(|b| b.detail.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+                + ".",
+            errors: broken
+                .into_iter()
+                .map(|b| FieldError {
+                    location: FieldLocation::Parameter(b.parameter.into()),
+                    rule: b.rule.into(),
+                    detail: b.detail,
+                })
+                .collect(),
+        })?;
+    let region = &table.pod_at(pod.position).aws_region;
+    let arn = render::lambda_arn(region, &params.account_id, &params.function, &params.alias);
+    Ok(Rendered::json(render::to_json(&serde_json::json!({ "arn": arn }), b"  ")).into_response())
+}
+
+/// `GET /lookup?host=…` (or `url`, `ip`, `api_key`, `aws_region`, `arn`): which pods?
+///
+/// The query string may hold an API key: it is never logged, and no error quotes it.
+pub(super) async fn lookup(
+    State(state): State<AppState>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(pairs) = query?;
+    let query = LookupQuery::parse(&pairs).map_err(|e| ApiError::BadRequest {
+        detail: e.to_string(),
+    })?;
+    state
+        .catalog()
+        .lookup(&query)
+        .map(IntoResponse::into_response)
+        .ok_or_else(|| ApiError::NoMatch {
+            detail: format!("No pod matches this {}.", query.kind().name()),
+        })
+}
+
+pub(super) async fn no_route(uri: Uri) -> ApiError {
+    ApiError::NoRoute {
+        path: uri.path().to_owned(),
+    }
+}
+
+pub(super) async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}

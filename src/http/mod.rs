@@ -1,0 +1,111 @@
+//! The HTTP layer: the router built from the route table, inside the envelope.
+//!
+//! - [`routes`]: the route table, every fact about each route;
+//! - `handlers`: the handlers, which only translate between HTTP and the catalog;
+//! - `extract`: the pod a path names, and JSON bodies;
+//! - [`envelope`]: the one layer around every route (request id, access log, metrics,
+//!   caching, problem bodies for bare errors, nosniff).
+
+pub mod envelope;
+mod extract;
+mod handlers;
+pub mod routes;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, StatusCode, header};
+use axum::routing::{MethodRouter, get, post};
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::timeout::TimeoutLayer;
+
+pub use handlers::OPENAPI_YAML;
+pub use routes::{CachePolicy, ROUTES, Route};
+
+use crate::problem::BODY_LIMIT;
+use crate::state::AppState;
+use envelope::X_REQUEST_ID;
+use extract::PodRef;
+use handlers::{
+    bucket_policy, healthz, index, lambda_arn, list_pods, lookup, method_not_allowed, metrics,
+    no_route, openapi, readyz,
+};
+use routes::Handler;
+
+/// The application: every route, inside CORS, compression, the request timeout and the
+/// body limit, all inside the [`envelope`].
+pub fn router(state: AppState) -> Router {
+    app(state, |_| true)
+}
+
+/// The admin listener's application: only the operational routes, in the same envelope,
+/// so that they answer, are counted and are logged as on the main listener.
+pub fn admin_router(state: AppState) -> Router {
+    app(state, |route| route.admin)
+}
+
+fn app(state: AppState, serves: impl Fn(&Route) -> bool) -> Router {
+    let settings = state.settings();
+    let cors = CorsLayer::new()
+        .allow_origin(if settings.cors_origins.is_empty() {
+            AllowOrigin::any()
+        } else {
+            AllowOrigin::list(settings.cors_origins.clone())
+        })
+        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            header::IF_NONE_MATCH,
+            X_REQUEST_ID.clone(),
+        ])
+        .expose_headers([header::ETAG, X_REQUEST_ID.clone()])
+        .max_age(Duration::from_secs(3600));
+
+    // The request timeout bounds the routes that read a body. GET handlers read none and
+    // answer from memory; a client slow to send its headers is the server's header-read
+    // timeout's business. So the timer (a registration on tokio's timer wheel for every
+    // request) is spent only where a client can hold a request open.
+    let timeout =
+        TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout);
+    let router =
+        ROUTES
+            .iter()
+            .filter(|route| serves(route))
+            .fold(Router::new(), |router, route| {
+                let handler = method_router(route.handler);
+                let handler = if route.method == Method::POST {
+                    handler.layer(timeout)
+                } else {
+                    handler
+                };
+                router.route(route.path, handler)
+            });
+    // Router::layer wraps each route and the fallback after routing, so every layer knows
+    // the matched route template. The last layer added is the outermost.
+    router
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(CompressionLayer::new().gzip(true).br(true))
+        .layer(cors)
+        .layer(envelope::EnvelopeLayer::new(state.clone()))
+        .with_state(state)
+}
+
+/// The handler a route names, made anew: called once per route when a router is built.
+fn method_router(handler: Handler) -> MethodRouter<AppState> {
+    match handler {
+        Handler::Index => get(index),
+        Handler::Healthz => get(healthz),
+        Handler::Readyz => get(readyz),
+        Handler::Metrics => get(metrics),
+        Handler::OpenApi => get(openapi),
+        Handler::ListPods => get(list_pods),
+        Handler::Pod(part) => get(move |pod: PodRef| pod.serve(part)),
+        Handler::LambdaArn => get(lambda_arn),
+        Handler::BucketPolicy => post(bucket_policy),
+        Handler::Lookup => get(lookup),
+    }
+}

@@ -1,0 +1,108 @@
+//! What every request shares: the catalog in force (swapped whole on reload), the
+//! metrics, the draining flag and the HTTP settings.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use axum::http::HeaderValue;
+
+use crate::catalog::Catalog;
+use crate::metrics::Metrics;
+
+/// How the HTTP layer behaves; set from the command line.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// `Cache-Control: public, max-age=N` on resources.
+    pub cache_max_age: u32,
+    /// Origins allowed by CORS; empty means any.
+    pub cors_origins: Vec<HeaderValue>,
+    /// How long a request that reads a body may take, body included, before it is
+    /// answered 408.
+    pub request_timeout: Duration,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        Self {
+            cache_max_age: 300,
+            cors_origins: Vec::new(),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What every handler shares. Cloned for every request, so it is one `Arc`.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+/// The state behind [`AppState`].
+struct Shared {
+    /// The catalog is swapped whole on reload; a request loads it once and finishes on
+    /// the catalog it started with, whatever happens meanwhile.
+    catalog: ArcSwap<Catalog>,
+    metrics: Metrics,
+    /// Set once shutdown begins; `/readyz` answers 503 from then on.
+    draining: AtomicBool,
+    settings: HttpSettings,
+    /// `public, max-age=N`, made once from the settings.
+    cache_control: HeaderValue,
+}
+
+impl AppState {
+    pub fn new(catalog: Catalog) -> Self {
+        Self::with_settings(catalog, HttpSettings::default())
+    }
+
+    pub fn with_settings(catalog: Catalog, settings: HttpSettings) -> Self {
+        // Registering a fixed set of distinct metric names can't fail; if it ever did, it
+        // would fail in every test, never only in production.
+        #[allow(clippy::expect_used)]
+        let metrics = Metrics::new().expect("metric names are distinct");
+        metrics.table_in_force(&catalog);
+        let cache_control =
+            HeaderValue::try_from(format!("public, max-age={}", settings.cache_max_age))
+                .unwrap_or_else(|_| HeaderValue::from_static("no-cache"));
+        Self(Arc::new(Shared {
+            catalog: ArcSwap::from_pointee(catalog),
+            metrics,
+            draining: AtomicBool::new(false),
+            settings,
+            cache_control,
+        }))
+    }
+
+    /// The catalog in force now.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.0.catalog.load_full()
+    }
+
+    /// Puts a new catalog in force; requests already running keep the old one.
+    pub fn replace(&self, catalog: Catalog) {
+        self.0.metrics.table_in_force(&catalog);
+        self.0.catalog.store(Arc::new(catalog));
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+
+    /// From now on, report not-ready.
+    pub fn start_draining(&self) {
+        self.0.draining.store(true, Ordering::Release);
+    }
+
+    /// Whether shutdown has begun (and `/readyz` answers 503).
+    pub fn is_draining(&self) -> bool {
+        self.0.draining.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn settings(&self) -> &HttpSettings {
+        &self.0.settings
+    }
+
+    pub(crate) fn cache_control(&self) -> &HeaderValue {
+        &self.0.cache_control
+    }
+}
