@@ -148,10 +148,6 @@ impl Pool {
         })
     }
 
-    pub fn cap(&self) -> usize {
-        self.cap
-    }
-
     /// A free slot, at once if there is one. At the cap, closes idle keep-alive
     /// connections (the longest idle first) and waits for one to end; meanwhile new
     /// connections wait in the listen backlog. `None` only if the pool is closed.

@@ -2,71 +2,87 @@
 //! HTTP API, with the documents people would otherwise hand-edit rendered from it.
 //!
 //! # Map
-//! - [`domain`]: the value types of the table (pod id, https URL, host name, IPv4, port,
+//! - `domain`: the value types of the table (pod id, https URL, host name, IPv4, port,
 //!   AWS region, account id, IAM role ARN, …). Each can only hold a valid value.
-//! - [`bucket`]: the S3 bucket-name rules, each reported on its own.
-//! - [`table`]: the file format of `config/pods.toml`; loading it is validating it.
-//! - [`render`]: pure functions from domain values to documents (bucket and IAM policies,
+//! - `bucket`: the S3 bucket-name rules, each reported on its own.
+//! - `table`: the file format of `config/pods.toml`; loading it is validating it.
+//! - `render`: pure functions from domain values to documents (bucket and IAM policies,
 //!   ARNs).
-//! - [`sdk`]: how each server SDK is pointed at a pod; client-SDK direct-routing hosts.
-//! - [`rules`]: the Lambda ARN builder's parameters and their rules.
-//! - [`lookup`]: reverse lookup (host, URL, IP, API key, region, ARN → pods).
-//! - [`catalog`]: a loaded table plus every GET body, serialised once at load.
-//! - [`problem`]: the one error type and its RFC 9457 problem+json response.
-//! - [`state`]: what every request shares: the catalog in force, swapped whole on reload;
+//! - `sdk`: how each server SDK is pointed at a pod; client-SDK direct-routing hosts.
+//! - `rules`: the Lambda ARN builder's parameters and their rules.
+//! - `lookup`: reverse lookup (host, URL, IP, API key, region, ARN → pods).
+//! - `catalog`: a loaded table plus every GET body, serialised once at load.
+//! - `problem`: the one error type and its RFC 9457 problem+json response.
+//! - `state`: what every request shares: the catalog in force, swapped whole on reload;
 //!   the metrics; the draining flag; the HTTP settings.
-//! - [`http`]: the router. [`http::routes`] is the route table, every fact about each
+//! - `http`: the router. `http::routes` is the route table, every fact about each
 //!   route (path, method, cache policy, admin listener, an example request); the handlers
-//!   and extractors only translate between HTTP and the catalog; [`http::envelope`] is the
+//!   and extractors only translate between HTTP and the catalog; `http::envelope` is the
 //!   one layer around every route: request id, access log and metrics, conditional GET and
 //!   caching, problem bodies for bare errors (CORS, compression and the timeout are
-//!   tower-http's, stacked in [`http::router`]).
-//! - [`metrics`]: the Prometheus metrics.
-//! - [`log_writer`], [`log_format`]: batched, non-blocking log output; the JSON line.
-//! - [`digest`]: SHA-256 for table versions and ETags.
-//! - [`server`]: the main and admin listeners' accept loops, and the graceful drain.
-//! - [`connections`]: a listener's connections: the cap, room made at the cap by closing
+//!   tower-http's, stacked in `http::router`).
+//! - `metrics`: the Prometheus metrics.
+//! - `log_writer`, `log_format`: batched, non-blocking log output; the JSON line.
+//! - `digest`: SHA-256 for table versions and ETags.
+//! - `server`: the main and admin listeners' accept loops, and the graceful drain.
+//! - `connections`: a listener's connections: the cap, room made at the cap by closing
 //!   idle keep-alive connections, and the time limits from accept.
-//! - [`capacity`]: the cap fitted to the open-file and memory limits.
-//! - [`reload`]: reloading the table on SIGHUP and on file changes.
-//! - [`healthcheck`]: the tiny HTTP client behind `podmeta healthcheck`.
+//! - `capacity`: the cap fitted to the open-file and memory limits.
+//! - `reload`: reloading the table on SIGHUP and on file changes.
+//! - `healthcheck`: the tiny HTTP client behind `podmeta healthcheck`.
 //!
 //! # How a request flows
 //! The router matches the path; the `PodRef` extractor resolves `{pod}` (any case) in the
 //! catalog in force when the request began; a GET handler returns bytes rendered at load,
 //! a POST handler validates its body into domain types and calls a renderer. Any error is
-//! an [`problem::ApiError`], which renders itself as problem+json.
+//! an `problem::ApiError`, which renders itself as problem+json.
 //!
 //! # Where to add things
-//! - A field of a pod: its type in [`domain`] if new, the field in [`table::Pod`], its
-//!   place in a view in [`catalog`], and `config/pods.toml`.
+//! - A field of a pod: its type in `domain` if new, the field in `table::Pod`, its
+//!   place in a view in `catalog`, and `config/pods.toml`.
 //! - A pod: `config/pods.toml` only.
-//! - An endpoint: a renderer in [`render`], a handler in `http::handlers`, and its route in
-//!   [`http::ROUTES`] (which the OpenAPI test compares with `openapi.yaml`).
+//! - An endpoint: a renderer in `render`, a handler in `http::handlers`, and its route in
+//!   `http::ROUTES` (which the OpenAPI test compares with `openapi.yaml`).
 
-pub mod bucket;
+mod bucket;
 pub mod capacity;
-pub mod catalog;
-pub mod connections;
-pub mod digest;
-pub mod domain;
-pub mod healthcheck;
-pub mod http;
-pub mod log_format;
-pub mod log_writer;
-pub mod lookup;
-pub mod metrics;
-pub mod problem;
-pub mod reload;
-pub mod render;
-pub mod rules;
-pub mod sdk;
-pub mod server;
-pub mod state;
-pub mod table;
+mod catalog;
+mod connections;
+mod digest;
+mod domain;
+mod healthcheck;
+mod http;
+mod log_format;
+mod log_writer;
+mod lookup;
+mod metrics;
+mod problem;
+mod reload;
+mod render;
+mod rules;
+mod sdk;
+mod server;
+mod state;
+mod table;
 
 pub use catalog::Catalog;
-pub use http::router;
+pub use healthcheck::probe as healthcheck;
+pub use http::{CachePolicy, OPENAPI_YAML, ROUTES, Route, router};
+pub use log_format::JsonLines;
+pub use log_writer::batch_writer;
+pub use reload::watch as watch_table;
 pub use server::{Listeners, ServerSettings, bind, serve, shutdown_signal};
 pub use state::{AppState, HttpSettings};
-pub use table::Table;
+pub use table::{BUILTIN_TOML, Table};
+
+/// The parsers and renderers, for the fuzz targets, the benchmarks and the tests that
+/// drive them directly. Not an API: it changes with the code.
+#[doc(hidden)]
+pub mod internals {
+    pub use crate::bucket::BucketName;
+    pub use crate::catalog::Part;
+    pub use crate::lookup::LookupQuery;
+    pub use crate::reload::{Reloaded, reload};
+    pub use crate::render::{bucket_policy, lambda_arn};
+    pub use crate::rules::LambdaArnParams;
+}

@@ -137,7 +137,7 @@ fn check(path: &Path) -> ExitCode {
 }
 
 fn healthcheck(bind: SocketAddr) -> ExitCode {
-    match podmeta::healthcheck::probe(bind, Duration::from_secs(2)) {
+    match podmeta::healthcheck(bind, Duration::from_secs(2)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("podmeta healthcheck: {e}");
@@ -149,7 +149,7 @@ fn healthcheck(bind: SocketAddr) -> ExitCode {
 fn serve(cli: Cli) -> ExitCode {
     // Logs go through a background writer (see podmeta::log_writer): a slow terminal or
     // pipe must not stall requests. The guard writes what is left when main returns.
-    let (writer, _flush_on_exit) = podmeta::log_writer::batch_writer(std::io::stdout());
+    let (writer, _flush_on_exit) = podmeta::batch_writer(std::io::stdout());
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let format = cli
         .log_format
@@ -165,7 +165,7 @@ fn serve(cli: Cli) -> ExitCode {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs
             .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
-            .event_format(podmeta::log_format::JsonLines)
+            .event_format(podmeta::JsonLines)
             .init(),
     }
 
@@ -252,7 +252,7 @@ fn serve(cli: Cli) -> ExitCode {
         let version = table.version().to_owned();
         let state = AppState::with_settings(Catalog::new(table), http);
         if let Some(path) = cli.config.clone() {
-            tokio::spawn(podmeta::reload::watch(state.clone(), path));
+            tokio::spawn(podmeta::watch_table(state.clone(), path));
         }
         tracing::info!(
             %address,
@@ -267,15 +267,8 @@ fn serve(cli: Cli) -> ExitCode {
             main: listener,
             admin,
         };
-        match podmeta::serve(listeners, state, server, podmeta::shutdown_signal()).await {
-            Ok(()) => {
-                tracing::info!("podmeta stopped");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("podmeta: server error: {e}");
-                ExitCode::FAILURE
-            }
-        }
+        podmeta::serve(listeners, state, server, podmeta::shutdown_signal()).await;
+        tracing::info!("podmeta stopped");
+        ExitCode::SUCCESS
     })
 }

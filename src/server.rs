@@ -87,13 +87,15 @@ pub fn bind(address: std::net::SocketAddr) -> std::io::Result<TcpListener> {
 /// Serves the app until `shutdown` completes; then reports not-ready, stops accepting,
 /// lets requests in flight finish (for at most the shutdown timeout) and returns. The
 /// admin listener, if any, answers until the main one has drained. The listeners are
-/// bound by the caller, so that tests can use port 0.
+/// bound by the caller, so that tests can use port 0, and binding is all that can fail:
+/// once serving, a connection's error ends that connection, and a failed accept is
+/// logged and retried.
 pub async fn serve(
     listeners: impl Into<Listeners>,
     state: AppState,
     settings: ServerSettings,
     shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
+) {
     let Listeners { main, admin } = listeners.into();
     let limits = Limits {
         header_read: settings.header_read_timeout,
@@ -141,7 +143,6 @@ pub async fn serve(
         // Probes answer in microseconds; one that has not within a second never will.
         let _ = tokio::time::timeout(Duration::from_secs(1), pool.drained()).await;
     }
-    Ok(())
 }
 
 /// Completes at `at`, or never if there is none.

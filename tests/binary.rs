@@ -44,7 +44,7 @@ fn sighup_reloads_the_table_and_a_bad_file_keeps_the_old_one() {
     let dir = std::env::temp_dir().join(format!("podmeta-bin-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("pods.toml");
-    std::fs::write(&path, podmeta::table::BUILTIN_TOML).unwrap();
+    std::fs::write(&path, podmeta::BUILTIN_TOML).unwrap();
     let podmeta = Podmeta::start(&["--config", path.to_str().unwrap()]);
     let successes = |p: &Podmeta| {
         p.get("/metrics")

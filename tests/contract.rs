@@ -68,7 +68,7 @@ fn the_spec_and_the_router_have_the_same_operations() {
                 .map(move |m| format!("{} {path}", m.to_uppercase()))
         })
         .collect();
-    let in_router: BTreeSet<String> = podmeta::http::ROUTES
+    let in_router: BTreeSet<String> = podmeta::ROUTES
         .iter()
         .flat_map(|r| {
             // axum answers HEAD on every GET route; the spec says so operation by operation.
@@ -166,7 +166,7 @@ async fn the_spec_examples_are_what_the_service_answers() {
         else {
             continue;
         };
-        let url = podmeta::http::ROUTES
+        let url = podmeta::ROUTES
             .iter()
             .find(|r| r.path == path && r.method == axum::http::Method::GET)
             .unwrap_or_else(|| panic!("GET {path} is in the spec, not in the route table"))
@@ -187,7 +187,7 @@ async fn the_spec_examples_are_what_the_service_answers() {
 #[test]
 fn the_spec_served_is_the_repositorys() {
     assert_eq!(
-        podmeta::http::OPENAPI_YAML,
+        podmeta::OPENAPI_YAML,
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap()
     );
 }

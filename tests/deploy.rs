@@ -36,8 +36,8 @@ fn container() -> Value {
 #[test]
 fn the_probes_ask_routes_the_binary_serves() {
     let container = container();
-    let routes: Vec<&str> = podmeta::http::ROUTES.iter().map(|r| r.path).collect();
-    let admin: Vec<&str> = podmeta::http::ROUTES
+    let routes: Vec<&str> = podmeta::ROUTES.iter().map(|r| r.path).collect();
+    let admin: Vec<&str> = podmeta::ROUTES
         .iter()
         .filter(|r| r.admin)
         .map(|r| r.path)
@@ -183,7 +183,7 @@ fn the_configmaps_table_is_the_repositorys_and_valid() {
     let table = configmap["data"]["pods.toml"].as_str().unwrap();
     assert_eq!(
         table,
-        podmeta::table::BUILTIN_TOML,
+        podmeta::BUILTIN_TOML,
         "deploy/kubernetes/configmap.yaml is stale"
     );
     podmeta::Table::from_toml("configmap.yaml", table).unwrap();

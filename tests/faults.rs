@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use common::process::Podmeta;
-use podmeta::table::BUILTIN_TOML;
+use podmeta::BUILTIN_TOML;
 
 /// What one GET came to.
 enum Outcome {

@@ -14,7 +14,7 @@ use podmeta::{AppState, Catalog, HttpSettings, ServerSettings, Table};
 
 /// The example request target of every GET route of the route table.
 fn every_get_path() -> Vec<String> {
-    podmeta::http::ROUTES
+    podmeta::ROUTES
         .iter()
         .filter(|r| r.method == Method::GET)
         .map(|r| r.example.to_owned())
@@ -102,7 +102,7 @@ async fn two_apps_loaded_from_one_table_give_equal_etags() {
     }
     let other = Table::from_toml(
         "other.toml",
-        &podmeta::table::BUILTIN_TOML.replace("Europe", "Europa"),
+        &podmeta::BUILTIN_TOML.replace("Europe", "Europa"),
     )
     .unwrap();
     let three = TestApp::with_table(other);
@@ -372,7 +372,7 @@ async fn the_index_names_the_service_the_table_and_every_resource() {
             )
         })
         .collect();
-    for route in &podmeta::http::ROUTES {
+    for route in &podmeta::ROUTES {
         assert!(
             links.contains(&format!("{} {}", route.method, route.path)),
             "{}",
@@ -522,5 +522,5 @@ async fn shutdown_lets_a_request_in_flight_finish_and_reports_not_ready() {
     let mut response = String::new();
     stream.read_to_string(&mut response).await.unwrap();
     assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
-    stopping.await.unwrap().unwrap();
+    stopping.await.unwrap();
 }

@@ -6,8 +6,8 @@
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
-use podmeta::bucket::BucketName;
-use podmeta::lookup::LookupQuery;
+use podmeta::internals::BucketName;
+use podmeta::internals::LookupQuery;
 use podmeta::{Catalog, Table};
 use proptest::prelude::*;
 use regex::Regex;
@@ -57,7 +57,7 @@ proptest! {
         if let Ok(bucket) = BucketName::parse(&TABLE.s3().bucket_prefix, &name) {
             for pod in TABLE.pods() {
                 let policy: serde_json::Value =
-                    serde_json::from_str(&podmeta::render::bucket_policy(&pod.s3.principals, &bucket)).unwrap();
+                    serde_json::from_str(&podmeta::internals::bucket_policy(&pod.s3.principals, &bucket)).unwrap();
                 let statements = policy["Statement"].as_array().unwrap();
                 prop_assert_eq!(statements.len(), 2);
                 for statement in statements {
@@ -77,7 +77,7 @@ fn tables() -> impl Strategy<Value = (String, Vec<(String, Vec<String>, String)>
     )
         .prop_map(|(ids, domain, ips)| {
             let ips: Vec<std::net::Ipv4Addr> = ips.into_iter().map(std::net::Ipv4Addr::from).collect();
-            let head = podmeta::table::BUILTIN_TOML.split("[[pods]]").next().unwrap().replace("default_pod = \"us1\"", "");
+            let head = podmeta::BUILTIN_TOML.split("[[pods]]").next().unwrap().replace("default_pod = \"us1\"", "");
             let ids: Vec<String> = ids.into_iter().collect::<BTreeSet<_>>().into_iter().collect();
             let mut text = format!("default_pod = \"{}\"\n{head}", ids[0]);
             let mut pods = Vec::new();

@@ -97,7 +97,7 @@ async fn every_readme_curl_example_works_against_the_service() {
 #[test]
 fn every_route_has_a_readme_example() {
     let commands: Vec<String> = examples().into_iter().map(|(c, _)| c).collect();
-    for route in &podmeta::http::ROUTES {
+    for route in &podmeta::ROUTES {
         let (method, template) = (route.method.as_str(), route.path);
         let found = commands.iter().any(|c| {
             let is_post = c.contains("-X POST");

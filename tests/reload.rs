@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::TestApp;
-use podmeta::reload::{Reloaded, reload};
-use podmeta::table::BUILTIN_TOML;
+use podmeta::BUILTIN_TOML;
+use podmeta::internals::{Reloaded, reload};
 use podmeta::{AppState, Catalog, Table};
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -23,7 +23,7 @@ fn temp_dir(name: &str) -> PathBuf {
 /// An app serving `path`, with the watcher running.
 fn watched_app(path: &Path) -> TestApp {
     let state = AppState::new(Catalog::new(Table::from_path(path).unwrap()));
-    tokio::spawn(podmeta::reload::watch(state.clone(), path.to_owned()));
+    tokio::spawn(podmeta::watch_table(state.clone(), path.to_owned()));
     TestApp { state }
 }
 

@@ -58,7 +58,6 @@ async fn serves_over_a_real_socket_and_stops_on_its_shutdown_signal() {
     tokio::time::timeout(Duration::from_secs(5), server)
         .await
         .expect("the server stops within 5 s")
-        .unwrap()
         .unwrap();
     assert!(
         TcpStream::connect(addr).await.is_err(),

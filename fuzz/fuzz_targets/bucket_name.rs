@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use podmeta::Table;
-use podmeta::bucket::BucketName;
+use podmeta::internals::BucketName;
 
 static TABLE: LazyLock<Table> = LazyLock::new(|| Table::builtin().expect("the built-in table loads"));
 
@@ -21,7 +21,7 @@ fuzz_target!(|name: &str| {
     assert!(!name.contains(".."));
     let principals = &table.pods()[0].s3.principals;
     let policy: serde_json::Value =
-        serde_json::from_str(&podmeta::render::bucket_policy(principals, &bucket)).expect("JSON");
+        serde_json::from_str(&podmeta::internals::bucket_policy(principals, &bucket)).expect("JSON");
     for statement in policy["Statement"].as_array().expect("statements") {
         assert_eq!(statement["Resource"], format!("arn:aws:s3:::{name}/*"));
     }

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use podmeta::Table;
-use podmeta::rules::LambdaArnParams;
+use podmeta::internals::LambdaArnParams;
 
 static TABLE: LazyLock<Table> = LazyLock::new(|| Table::builtin().expect("the built-in table loads"));
 
@@ -16,7 +16,7 @@ fuzz_target!(|pairs: Vec<(String, String)>| {
         return;
     };
     let region = &table.pods()[2].aws_region;
-    let arn = podmeta::render::lambda_arn(region, &params.account_id, &params.function, &params.alias);
+    let arn = podmeta::internals::lambda_arn(region, &params.account_id, &params.function, &params.alias);
     let parts: Vec<&str> = arn.split(':').collect();
     assert_eq!(parts.len(), 8, "{arn}");
     assert_eq!(parts[4].len(), 12);

@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use podmeta::lookup::LookupQuery;
+use podmeta::internals::LookupQuery;
 use podmeta::{Catalog, Table};
 
 static CATALOG: LazyLock<Catalog> =

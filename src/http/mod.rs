@@ -35,7 +35,7 @@ use handlers::{
 use routes::Handler;
 
 /// The application: every route, inside CORS, compression, the request timeout and the
-/// body limit, all inside the [`envelope`].
+/// body limit, all inside the envelope (`http::envelope`).
 pub fn router(state: AppState) -> Router {
     app(state, |_| true)
 }

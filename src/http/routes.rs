@@ -73,6 +73,11 @@ const fn operational(path: &'static str, handler: Handler) -> Route {
     }
 }
 
+/// A resource with no parameters, the same for every caller: cached.
+const fn resource(path: &'static str, handler: Handler) -> Route {
+    route(path, Method::GET, CachePolicy::Public, handler, path)
+}
+
 /// A resource of one pod, rendered at load.
 const fn pod_part(path: &'static str, part: Part, example: &'static str) -> Route {
     route(
@@ -92,20 +97,8 @@ pub static ROUTES: [Route; 17] = [
     operational("/healthz", Handler::Healthz),
     operational("/readyz", Handler::Readyz),
     operational("/metrics", Handler::Metrics),
-    route(
-        "/openapi.yaml",
-        Method::GET,
-        CachePolicy::Public,
-        Handler::OpenApi,
-        "/openapi.yaml",
-    ),
-    route(
-        "/pods",
-        Method::GET,
-        CachePolicy::Public,
-        Handler::ListPods,
-        "/pods",
-    ),
+    resource("/openapi.yaml", Handler::OpenApi),
+    resource("/pods", Handler::ListPods),
     pod_part("/pods/{pod}", Part::Whole, "/pods/eu1"),
     pod_part("/pods/{pod}/login", Part::Login, "/pods/eu1/login"),
     pod_part(

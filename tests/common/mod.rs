@@ -134,7 +134,7 @@ pub struct RunningServer {
     /// The admin listener's address, if it has one.
     pub admin: Option<std::net::SocketAddr>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    pub task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    pub task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
@@ -171,7 +171,7 @@ impl RunningServer {
     }
 
     /// Begins the graceful shutdown and waits for the server to return.
-    pub async fn stop(mut self) -> std::io::Result<()> {
+    pub async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
