@@ -24,6 +24,13 @@ pub fn etag(body: &[u8]) -> String {
     format!("\"{}\"", &hex[..32])
 }
 
+/// [`etag`] as a header value.
+pub fn etag_header(body: &[u8]) -> axum::http::HeaderValue {
+    // Quoted hex digits are always a valid header value; the fallback is never taken.
+    axum::http::HeaderValue::try_from(etag(body))
+        .unwrap_or_else(|_| axum::http::HeaderValue::from_static("\"0\""))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,29 +19,22 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidValue {
     expected: &'static str,
+    /// What was given, quoted and cut (see [`crate::problem::quote`]).
     got: String,
 }
 
 impl InvalidValue {
     pub(crate) fn new(expected: &'static str, got: &str) -> Self {
-        // Long or binary input is cut, so that an error message stays one readable line.
-        const MAX: usize = 80;
-        let mut cut: String = got.chars().take(MAX).collect();
-        if cut.len() < got.len() {
-            cut.push('…');
+        Self {
+            expected,
+            got: crate::problem::quote(got),
         }
-        Self { expected, got: cut }
-    }
-
-    /// What a valid value looks like.
-    pub fn expected(&self) -> &'static str {
-        self.expected
     }
 }
 
 impl fmt::Display for InvalidValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "expected {}, got {:?}", self.expected, self.got)
+        write!(f, "expected {}, got {}", self.expected, self.got)
     }
 }
 
@@ -129,8 +122,13 @@ text_type!(
     /// A 12-digit AWS account id.
     AccountId,
     "an AWS account id of exactly 12 digits",
-    |s| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+    is_account_id
 );
+
+/// Whether `s` is an AWS account id: exactly 12 ASCII digits.
+pub(crate) fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
 
 text_type!(
     /// The ARN of an IAM role, e.g. `arn:aws:iam::583371261087:role/verifyrequest_lambda`.
@@ -387,8 +385,7 @@ fn split_iam_role_arn(s: &str) -> Option<(&str, &str)> {
         .find_map(|p| s.strip_prefix(p))?;
     let (account, role) = rest.split_once(":role/")?;
     let name = role.rsplit('/').next().unwrap_or(role);
-    let ok = account.len() == 12
-        && account.bytes().all(|b| b.is_ascii_digit())
+    let ok = is_account_id(account)
         && (1..=64).contains(&name.len())
         && role.len() <= 512
         && !role.contains("//")

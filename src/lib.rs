@@ -71,7 +71,7 @@ pub use http::{CachePolicy, OPENAPI_YAML, ROUTES, Route, router};
 pub use log_format::JsonLines;
 pub use log_writer::batch_writer;
 pub use reload::watch as watch_table;
-pub use server::{Listeners, ServerSettings, bind, serve, shutdown_signal};
+pub use server::{DEFAULT_BIND, Listeners, ServerSettings, bind, serve, shutdown_signal};
 pub use state::{AppState, HttpSettings};
 pub use table::{BUILTIN_TOML, Table};
 

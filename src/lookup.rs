@@ -262,9 +262,7 @@ fn parse_arn(value: &str) -> Option<Arn> {
         && word(partition)
         && word(service)
         && (region.is_empty() || is_aws_region(region))
-        && (account.is_empty()
-            || account == "*"
-            || (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())))
+        && (account.is_empty() || account == "*" || crate::domain::is_account_id(account))
         && !resource.is_empty()
         && !resource.chars().any(char::is_control);
     ok.then(|| Arn {

@@ -20,7 +20,7 @@ const EXIT_BAD_CONFIG: u8 = 2;
 #[command(version, about)]
 struct Cli {
     /// Address to listen on.
-    #[arg(long, env = "PODMETA_BIND", default_value = "127.0.0.1:8080")]
+    #[arg(long, env = "PODMETA_BIND", default_value_t = podmeta::DEFAULT_BIND)]
     bind: SocketAddr,
 
     /// The pod table to serve instead of the one compiled in. It is reloaded on SIGHUP
@@ -29,7 +29,7 @@ struct Cli {
     config: Option<PathBuf>,
 
     /// Seconds that clients and caches may keep a resource (Cache-Control max-age).
-    #[arg(long, env = "PODMETA_CACHE_MAX_AGE", default_value_t = 300)]
+    #[arg(long, env = "PODMETA_CACHE_MAX_AGE", default_value_t = HttpSettings::default().cache_max_age)]
     cache_max_age: u32,
 
     /// An origin allowed to call the API from a browser (repeat for several). Without
@@ -47,24 +47,24 @@ struct Cli {
     log_format: Option<LogFormat>,
 
     /// How long a request may take, body included, before it is answered 408.
-    #[arg(long, env = "PODMETA_REQUEST_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
-    request_timeout: Duration,
+    #[arg(long, env = "PODMETA_REQUEST_TIMEOUT", default_value_t = HttpSettings::default().request_timeout.into())]
+    request_timeout: humantime::Duration,
 
     /// How long a client may take to send a request's headers (from accept for the
     /// first request, from its first byte for later ones) before its connection is
     /// closed. A connection that sends nothing is closed after this long.
-    #[arg(long, env = "PODMETA_HEADER_READ_TIMEOUT", default_value = "5s", value_parser = humantime::parse_duration)]
-    header_read_timeout: Duration,
+    #[arg(long, env = "PODMETA_HEADER_READ_TIMEOUT", default_value_t = ServerSettings::default().header_read_timeout.into())]
+    header_read_timeout: humantime::Duration,
 
     /// How long an idle keep-alive connection stays open between requests. Keep it
     /// longer than the idle timeout of any load balancer in front (often 60 s).
-    #[arg(long, env = "PODMETA_KEEP_ALIVE_TIMEOUT", default_value = "75s", value_parser = humantime::parse_duration)]
-    keep_alive_timeout: Duration,
+    #[arg(long, env = "PODMETA_KEEP_ALIVE_TIMEOUT", default_value_t = ServerSettings::default().keep_alive_timeout.into())]
+    keep_alive_timeout: humantime::Duration,
 
     /// The most connections open at once on --bind. At the cap, idle keep-alive
     /// connections are closed to make room, then new ones wait in the listen backlog.
     /// Lowered at start-up if the open-file or memory limit could not hold it.
-    #[arg(long, env = "PODMETA_MAX_CONNECTIONS", default_value_t = podmeta::capacity::DEFAULT_MAX_CONNECTIONS, value_parser = at_least_one)]
+    #[arg(long, env = "PODMETA_MAX_CONNECTIONS", default_value_t = ServerSettings::default().max_connections, value_parser = at_least_one)]
     max_connections: usize,
 
     /// A second address serving only /healthz, /readyz and /metrics, outside the
@@ -73,8 +73,8 @@ struct Cli {
     admin_bind: Option<SocketAddr>,
 
     /// On SIGTERM or SIGINT, how long requests in flight may take to finish.
-    #[arg(long, env = "PODMETA_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
-    shutdown_timeout: Duration,
+    #[arg(long, env = "PODMETA_SHUTDOWN_TIMEOUT", default_value_t = ServerSettings::default().shutdown_timeout.into())]
+    shutdown_timeout: humantime::Duration,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -194,7 +194,7 @@ fn serve(cli: Cli) -> ExitCode {
     let http = HttpSettings {
         cache_max_age: cli.cache_max_age,
         cors_origins,
-        request_timeout: cli.request_timeout,
+        request_timeout: cli.request_timeout.into(),
     };
     let fit = podmeta::capacity::fit(
         cli.max_connections,
@@ -215,9 +215,9 @@ fn serve(cli: Cli) -> ExitCode {
         );
     }
     let server = ServerSettings {
-        header_read_timeout: cli.header_read_timeout,
-        keep_alive_timeout: cli.keep_alive_timeout,
-        shutdown_timeout: cli.shutdown_timeout,
+        header_read_timeout: cli.header_read_timeout.into(),
+        keep_alive_timeout: cli.keep_alive_timeout.into(),
+        shutdown_timeout: cli.shutdown_timeout.into(),
         max_connections: fit.max_connections,
     };
 

@@ -154,7 +154,8 @@ impl ApiError {
     }
 }
 
-/// Quotes a piece of client input for an error message, cut to a readable length.
+/// Quotes a piece of input (a client's, or a table file's) for an error message, cut to
+/// a readable length, so that long or binary input keeps the message one readable line.
 pub fn quote(input: &str) -> String {
     const MAX: usize = 64;
     let cut: String = input.chars().take(MAX).collect();

@@ -34,6 +34,12 @@ pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// chosen, not inherited. The kernel caps it at `net.core.somaxconn`.
 pub const LISTEN_BACKLOG: u32 = 1024;
 
+/// Where podmeta listens unless told otherwise: loopback, so that a first run exposes
+/// nothing.
+pub const DEFAULT_BIND: std::net::SocketAddr = std::net::SocketAddr::V4(
+    std::net::SocketAddrV4::new(std::net::Ipv4Addr::LOCALHOST, 8080),
+);
+
 /// How the server treats connections.
 #[derive(Debug, Clone)]
 pub struct ServerSettings {

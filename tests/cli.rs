@@ -88,3 +88,59 @@ fn check_of_a_missing_file_exits_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// The README's table of flags, as (flag, environment variable, default) per row.
+fn readme_flags() -> Vec<(String, String, String)> {
+    let readme = include_str!("../README.md");
+    let table = readme
+        .split("### Flags")
+        .nth(1)
+        .expect("the README has a Flags section");
+    let code = |cell: &str| cell.split('`').nth(1).unwrap_or("").to_owned();
+    table
+        .lines()
+        .skip_while(|l| !l.starts_with("| `--"))
+        .take_while(|l| l.starts_with('|'))
+        .map(|row| {
+            let cells: Vec<&str> = row.split(" | ").collect();
+            let flag = code(cells[0]).split(' ').next().unwrap().to_owned();
+            (flag, code(cells[1]), code(cells[2]))
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_lists_every_flag_with_the_environment_variable_and_default_of_help() {
+    let help = Command::new(BIN).arg("--help").output().unwrap();
+    let help = String::from_utf8(help.stdout).unwrap();
+    // Each option's entry: its flag line, then its description up to the next option.
+    let mut in_help = Vec::new();
+    for entry in help.split("\n      --").skip(1) {
+        let flag = format!("--{}", entry.split([' ', '\n', '=']).next().unwrap());
+        if flag == "--help" || flag == "--version" {
+            continue;
+        }
+        let bracket = |name: &str| {
+            entry
+                .split(&format!("[{name}: "))
+                .nth(1)
+                .map(|rest| rest.split(']').next().unwrap().trim_matches('"').to_owned())
+        };
+        let env = bracket("env").map(|e| e.trim_end_matches('=').to_owned());
+        in_help.push((flag, env.unwrap_or_default(), bracket("default")));
+    }
+    let readme = readme_flags();
+    let names = |rows: Vec<String>| rows.into_iter().collect::<std::collections::BTreeSet<_>>();
+    assert_eq!(
+        names(in_help.iter().map(|(f, ..)| f.clone()).collect()),
+        names(readme.iter().map(|(f, ..)| f.clone()).collect()),
+        "the README's flags and --help's differ"
+    );
+    for (flag, env, default) in in_help {
+        let (_, readme_env, readme_default) = readme.iter().find(|(f, ..)| *f == flag).unwrap();
+        assert_eq!(*readme_env, env, "{flag}: environment variable");
+        if let Some(default) = default {
+            assert_eq!(*readme_default, default, "{flag}: default");
+        }
+    }
+}

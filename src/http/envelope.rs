@@ -125,11 +125,12 @@ where
                 HeaderValue::from_static("nosniff"),
             );
 
-            let status = response.status().as_u16();
+            let status = response.status();
             let elapsed = start.elapsed();
             state
                 .metrics()
                 .observe_request(method, route, status, elapsed);
+            let status = status.as_u16();
             span.in_scope(|| {
                 tracing::info!(
                     target: "podmeta::access",

@@ -84,8 +84,7 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
 /// `GET /metrics`: Prometheus text format.
 pub(super) async fn metrics(State(state): State<AppState>) -> Response {
     let body = state.metrics().render();
-    let etag = HeaderValue::try_from(crate::digest::etag(body.as_bytes()))
-        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
+    let etag = crate::digest::etag_header(body.as_bytes());
     (
         [
             (
@@ -106,8 +105,7 @@ pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
 pub(super) async fn openapi() -> Response {
     static RENDERED: std::sync::LazyLock<(bytes::Bytes, HeaderValue)> =
         std::sync::LazyLock::new(|| {
-            let etag = HeaderValue::try_from(crate::digest::etag(OPENAPI_YAML.as_bytes()))
-                .unwrap_or_else(|_| HeaderValue::from_static("\"0\""));
+            let etag = crate::digest::etag_header(OPENAPI_YAML.as_bytes());
             (bytes::Bytes::from_static(OPENAPI_YAML.as_bytes()), etag)
         });
     (
