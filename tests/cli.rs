@@ -93,9 +93,9 @@ fn check_of_a_missing_file_exits_2() {
 fn readme_flags() -> Vec<(String, String, String)> {
     let readme = include_str!("../README.md");
     let table = readme
-        .split("### Flags")
+        .split("## Configuration")
         .nth(1)
-        .expect("the README has a Flags section");
+        .expect("the README has a Configuration section");
     let code = |cell: &str| cell.split('`').nth(1).unwrap_or("").to_owned();
     table
         .lines()

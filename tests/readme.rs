@@ -1,4 +1,5 @@
-//! The README is true: every curl example in it works, verbatim, against the service.
+//! The README and the pages in `docs/` are true: every curl example in them works,
+//! verbatim, against the service.
 //!
 //! Examples live in ```sh blocks; those in ```sh expect-error blocks must answer with a
 //! 4xx problem, all others with a 2xx. Every route has at least one example.
@@ -10,10 +11,16 @@ use podmeta::{AppState, Catalog, Table};
 use tokio::net::TcpListener;
 
 const README: &str = include_str!("../README.md");
+/// The documents whose examples are run: the README and the pages in `docs/`.
+const DOCUMENTS: [&str; 3] = [
+    README,
+    include_str!("../docs/api.md"),
+    include_str!("../docs/operating.md"),
+];
 const DOCUMENTED_ADDRESS: &str = "127.0.0.1:8080";
 
-/// `(command, expects_error)` for every curl line of every sh block.
-fn examples() -> Vec<(String, bool)> {
+/// `(command, expects_error)` for every curl line of every sh block of `text`.
+fn examples_in(text: &str) -> Vec<(String, bool)> {
     enum Fence {
         Outside,
         Sh { expect_error: bool },
@@ -21,7 +28,7 @@ fn examples() -> Vec<(String, bool)> {
     }
     let mut out = Vec::new();
     let mut fence = Fence::Outside;
-    for line in README.lines() {
+    for line in text.lines() {
         if let Some(info) = line.strip_prefix("```") {
             fence = match (fence, info.trim()) {
                 (Fence::Outside, "sh") => Fence::Sh {
@@ -38,6 +45,14 @@ fn examples() -> Vec<(String, bool)> {
         }
     }
     out
+}
+
+/// Every curl example of every document.
+fn examples() -> Vec<(String, bool)> {
+    DOCUMENTS
+        .iter()
+        .flat_map(|text| examples_in(text))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -96,7 +111,7 @@ async fn every_readme_curl_example_works_against_the_service() {
 
 #[test]
 fn every_route_has_a_readme_example() {
-    let commands: Vec<String> = examples().into_iter().map(|(c, _)| c).collect();
+    let commands: Vec<String> = examples_in(README).into_iter().map(|(c, _)| c).collect();
     for route in &podmeta::ROUTES {
         let (method, template) = (route.method.as_str(), route.path);
         let found = commands.iter().any(|c| {
