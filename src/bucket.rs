@@ -8,6 +8,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::domain::{BucketPrefix, is_bucket_byte};
+use crate::problem::{ApiError, Violation, quote};
 
 /// A bucket name that keeps every S3 naming rule and begins with the forwarding prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,17 +17,52 @@ pub struct BucketName(Box<str>);
 impl BucketName {
     /// Checks `name` against every rule; the error lists each rule it breaks, in the
     /// order of [`BucketRule`].
-    pub fn parse(prefix: &BucketPrefix, name: &str) -> Result<Self, Vec<BucketRule>> {
+    pub fn parse(prefix: &BucketPrefix, name: &str) -> Result<Self, InvalidBucketName> {
         let broken = broken_rules(prefix, name);
         if broken.is_empty() {
             Ok(Self(name.into()))
         } else {
-            Err(broken)
+            Err(InvalidBucketName {
+                given: quote(name),
+                prefix: prefix.clone(),
+                rules: broken,
+            })
         }
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// A bucket name that was refused, with every rule it breaks. It becomes a 422 whose
+/// `errors` name each rule at `#/bucket`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidBucketName {
+    /// The name as given, quoted and cut.
+    given: String,
+    prefix: BucketPrefix,
+    pub rules: Vec<BucketRule>,
+}
+
+impl From<InvalidBucketName> for ApiError {
+    fn from(e: InvalidBucketName) -> Self {
+        let n = e.rules.len();
+        let sentences: Vec<String> = e.rules.iter().map(|r| r.describe(&e.prefix)).collect();
+        Self::Invalid {
+            detail: format!(
+                "The bucket name {} breaks {n} rule{}: {}.",
+                e.given,
+                if n == 1 { "" } else { "s" },
+                sentences.join("; ")
+            ),
+            errors: e
+                .rules
+                .iter()
+                .zip(sentences)
+                .map(|(rule, sentence)| Violation::pointer("#/bucket", &rule.to_string(), sentence))
+                .collect(),
+        }
     }
 }
 
@@ -137,7 +173,10 @@ mod tests {
     }
 
     fn broken(name: &str) -> Vec<BucketRule> {
-        BucketName::parse(&prefix(), name).err().unwrap_or_default()
+        BucketName::parse(&prefix(), name)
+            .err()
+            .map(|e| e.rules)
+            .unwrap_or_default()
     }
 
     #[test]
@@ -168,20 +207,25 @@ mod tests {
         // With the prefix in force these can't arise, but the rules are S3's own and a table
         // may carry another prefix.
         let any: BucketPrefix = "a".parse().unwrap();
-        let check = |n: &str| BucketName::parse(&any, n).err().unwrap_or_default();
+        let check = |n: &str| {
+            BucketName::parse(&any, n)
+                .err()
+                .map(|e| e.rules)
+                .unwrap_or_default()
+        };
         assert_eq!(check("a.1.2.3"), []);
         let none: BucketPrefix = "1".parse().unwrap();
         assert_eq!(
-            BucketName::parse(&none, "192.168.5.4").unwrap_err(),
+            BucketName::parse(&none, "192.168.5.4").unwrap_err().rules,
             [IpAddressShape]
         );
         let xn: BucketPrefix = "x".parse().unwrap();
         assert_eq!(
-            BucketName::parse(&xn, "xn--acme").unwrap_err(),
+            BucketName::parse(&xn, "xn--acme").unwrap_err().rules,
             [ReservedPrefix]
         );
         assert_eq!(
-            BucketName::parse(&any, "amzn-s3-demo-x").unwrap_err(),
+            BucketName::parse(&any, "amzn-s3-demo-x").unwrap_err().rules,
             [ReservedPrefix]
         );
     }

@@ -395,17 +395,22 @@ fn split_iam_role_arn(s: &str) -> Option<(&str, &str)> {
     ok.then_some((account, role))
 }
 
+/// The longest Lambda function name.
+pub(crate) const LAMBDA_NAME_MAX: usize = 64;
+
+/// A byte a Lambda function name may hold: a letter, a digit, `-` or `_`.
+pub(crate) fn is_lambda_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
 pub(crate) fn is_lambda_function_name(s: &str) -> bool {
-    (1..=64).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    (1..=LAMBDA_NAME_MAX).contains(&s.len()) && s.bytes().all(is_lambda_name_byte)
 }
 
 fn is_lambda_alias(s: &str) -> bool {
     s == "$LATEST"
         || ((1..=128).contains(&s.len())
-            && s.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            && s.bytes().all(is_lambda_name_byte)
             && !s.bytes().all(|b| b.is_ascii_digit()))
 }
 

@@ -85,6 +85,16 @@ pub enum LookupError {
     Malformed { kind: LookupKind, detail: String },
 }
 
+/// A query that is not one well-formed lookup is the client's mistake: a 400 whose detail
+/// is the message below (which never quotes a value, since it may be an API key).
+impl From<LookupError> for crate::problem::ApiError {
+    fn from(e: LookupError) -> Self {
+        Self::BadRequest {
+            detail: e.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for LookupError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -38,13 +38,14 @@ pub enum ApiError {
     /// 422: well-formed, but its values break rules; each broken rule is listed.
     Invalid {
         detail: String,
-        errors: Vec<FieldError>,
+        errors: Vec<Violation>,
     },
 }
 
-/// One broken rule of a request value, in the style of RFC 9457's own example.
+/// One broken rule of a request value, in the style of RFC 9457's own example: the one
+/// shape every validator (bucket names, the Lambda ARN parameters) reports in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
+pub struct Violation {
     /// Where the value is: a JSON pointer into the body (`#/bucket`), or a query
     /// parameter.
     #[serde(flatten)]
@@ -53,6 +54,26 @@ pub struct FieldError {
     pub rule: String,
     /// The rule in a sentence.
     pub detail: String,
+}
+
+impl Violation {
+    /// A rule broken by the query parameter `name`.
+    pub fn parameter(name: &str, rule: &str, detail: String) -> Self {
+        Self {
+            location: FieldLocation::Parameter(name.into()),
+            rule: rule.into(),
+            detail,
+        }
+    }
+
+    /// A rule broken by the body's value at the JSON pointer `pointer` (`#/bucket`).
+    pub fn pointer(pointer: &str, rule: &str, detail: String) -> Self {
+        Self {
+            location: FieldLocation::Pointer(pointer.into()),
+            rule: rule.into(),
+            detail,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -171,7 +192,7 @@ struct ProblemBody<'a> {
     status: u16,
     detail: String,
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    errors: &'a [FieldError],
+    errors: &'a [Violation],
 }
 
 impl IntoResponse for ApiError {

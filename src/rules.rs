@@ -1,7 +1,10 @@
 //! The Lambda ARN builder's input: three query parameters, each checked against every rule
 //! that applies to it, with every broken rule reported at once.
 
-use crate::domain::{AccountId, LambdaAlias, LambdaFunctionName};
+use crate::domain::{
+    AccountId, LAMBDA_NAME_MAX, LambdaAlias, LambdaFunctionName, is_lambda_name_byte,
+};
+use crate::problem::{ApiError, Violation, quote};
 use crate::table::RulesFacts;
 
 /// The valid input of `GET /pods/{pod}/rules/lambda-arn`.
@@ -12,30 +15,47 @@ pub struct LambdaArnParams {
     pub alias: LambdaAlias,
 }
 
-/// One broken rule of one parameter.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrokenRule {
-    pub parameter: &'static str,
-    /// A stable, machine-readable name of the rule.
-    pub rule: &'static str,
-    pub detail: String,
-}
-
-/// Why the query string is not even a set of the three parameters (a 400, not a 422).
+/// Why the query string is not a valid set of the three parameters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParamsError {
+    /// A parameter that is not one of the three (a 400).
     Unknown(String),
+    /// One of the three, given twice (a 400).
     Repeated(&'static str),
+    /// Every rule the values break, missing ones included (a 422).
+    Broken(Vec<Violation>),
+}
+
+impl From<ParamsError> for ApiError {
+    fn from(e: ParamsError) -> Self {
+        match e {
+            ParamsError::Unknown(name) => Self::BadRequest {
+                detail: format!(
+                    "Unknown query parameter {}; expected account_id, function and alias.",
+                    quote(&name)
+                ),
+            },
+            ParamsError::Repeated(name) => Self::BadRequest {
+                detail: format!("The query parameter {name} is given more than once."),
+            },
+            ParamsError::Broken(violations) => Self::Invalid {
+                detail: violations
+                    .iter()
+                    .map(|v| v.detail.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+                    + ".",
+                errors: violations,
+            },
+        }
+    }
 }
 
 const PARAMETERS: [&str; 3] = ["account_id", "function", "alias"];
 
 impl LambdaArnParams {
     /// Checks the query string's decoded pairs.
-    pub fn parse(
-        pairs: &[(String, String)],
-        facts: &RulesFacts,
-    ) -> Result<Result<Self, Vec<BrokenRule>>, ParamsError> {
+    pub fn parse(pairs: &[(String, String)], facts: &RulesFacts) -> Result<Self, ParamsError> {
         let mut values: [Option<&str>; 3] = [None; 3];
         for (name, value) in pairs {
             let i = PARAMETERS
@@ -48,12 +68,8 @@ impl LambdaArnParams {
         }
         let [account_id, function, alias] = values;
         let mut broken = Vec::new();
-        let mut rule = |parameter, rule, detail: String| {
-            broken.push(BrokenRule {
-                parameter,
-                rule,
-                detail,
-            });
+        let mut rule = |parameter: &str, rule: &str, detail: String| {
+            broken.push(Violation::parameter(parameter, rule, detail));
         };
 
         let account_id = match account_id {
@@ -87,10 +103,7 @@ impl LambdaArnParams {
                     );
                     ok = false;
                 }
-                if !v
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                {
+                if !v.bytes().all(is_lambda_name_byte) {
                     rule(
                         "function",
                         "characters",
@@ -98,11 +111,11 @@ impl LambdaArnParams {
                     );
                     ok = false;
                 }
-                if v.len() > 64 {
+                if v.len() > LAMBDA_NAME_MAX {
                     rule(
                         "function",
                         "length",
-                        "function must be at most 64 characters long".into(),
+                        format!("function must be at most {LAMBDA_NAME_MAX} characters long"),
                     );
                     ok = false;
                 }
@@ -134,14 +147,14 @@ impl LambdaArnParams {
                 }),
         };
 
-        Ok(match (account_id, function, alias) {
+        match (account_id, function, alias) {
             (Some(account_id), Some(function), Some(alias)) if broken.is_empty() => Ok(Self {
                 account_id,
                 function,
                 alias,
             }),
-            _ => Err(broken),
-        })
+            _ => Err(ParamsError::Broken(broken)),
+        }
     }
 }
 
@@ -150,9 +163,7 @@ mod tests {
     use super::*;
     use crate::table::Table;
 
-    fn check(
-        query: &[(&str, &str)],
-    ) -> Result<Result<LambdaArnParams, Vec<BrokenRule>>, ParamsError> {
+    fn check(query: &[(&str, &str)]) -> Result<LambdaArnParams, ParamsError> {
         let table = Table::builtin().unwrap();
         let pairs: Vec<(String, String)> = query
             .iter()
@@ -161,12 +172,24 @@ mod tests {
         LambdaArnParams::parse(&pairs, table.rules())
     }
 
-    fn broken(query: &[(&str, &str)]) -> Vec<(&'static str, &'static str)> {
-        check(query)
-            .unwrap()
-            .unwrap_err()
-            .into_iter()
-            .map(|b| (b.parameter, b.rule))
+    /// The (parameter, rule) of each violation, in order.
+    fn broken(query: &[(&str, &str)]) -> Vec<(String, String)> {
+        match check(query) {
+            Err(ParamsError::Broken(violations)) => violations
+                .into_iter()
+                .map(|v| match v.location {
+                    crate::problem::FieldLocation::Parameter(p) => (p, v.rule),
+                    other => panic!("a query parameter's rule at {other:?}"),
+                })
+                .collect(),
+            other => panic!("expected broken rules, got {other:?}"),
+        }
+    }
+
+    fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+        expected
+            .iter()
+            .map(|(p, r)| (p.to_string(), r.to_string()))
             .collect()
     }
 
@@ -184,11 +207,11 @@ mod tests {
 
     #[test]
     fn three_valid_parameters_are_accepted() {
-        let params = check(&GOOD).unwrap().unwrap();
+        let params = check(&GOOD).unwrap();
         assert_eq!(params.function.as_str(), "mprmyfunction");
-        assert!(check(&with("alias", "$LATEST")).unwrap().is_ok());
-        assert!(check(&with("function", "mpr")).unwrap().is_ok());
-        assert!(check(&with("function", "mpr-a_B9")).unwrap().is_ok());
+        assert!(check(&with("alias", "$LATEST")).is_ok());
+        assert!(check(&with("function", "mpr")).is_ok());
+        assert!(check(&with("function", "mpr-a_B9")).is_ok());
     }
 
     #[test]
@@ -198,7 +221,11 @@ mod tests {
                 .iter()
                 .map(|&(n, v)| (n, if n == "account_id" { bad } else { v }))
                 .collect::<Vec<_>>();
-            assert_eq!(broken(&query), [("account_id", "twelve-digits")], "{bad:?}");
+            assert_eq!(
+                broken(&query),
+                pairs(&[("account_id", "twelve-digits")]),
+                "{bad:?}"
+            );
         }
     }
 
@@ -206,20 +233,26 @@ mod tests {
     fn the_function_begins_with_mpr_uses_letters_digits_dash_underscore_and_is_at_most_64() {
         assert_eq!(
             broken(&with("function", "myfunction")),
-            [("function", "prefix")]
+            pairs(&[("function", "prefix")])
         );
         assert_eq!(
             broken(&with("function", "mpr.fn")),
-            [("function", "characters")]
+            pairs(&[("function", "characters")])
         );
-        assert_eq!(broken(&with("function", "")), [("function", "prefix")]);
+        assert_eq!(
+            broken(&with("function", "")),
+            pairs(&[("function", "prefix")])
+        );
         let long: &'static str = Box::leak(format!("mpr{}", "a".repeat(62)).into_boxed_str());
-        assert_eq!(broken(&with("function", long)), [("function", "length")]);
+        assert_eq!(
+            broken(&with("function", long)),
+            pairs(&[("function", "length")])
+        );
         let ok: &'static str = Box::leak(format!("mpr{}", "a".repeat(61)).into_boxed_str());
-        assert!(check(&with("function", ok)).unwrap().is_ok());
+        assert!(check(&with("function", ok)).is_ok());
         assert_eq!(
             broken(&with("function", "fn.x")),
-            [("function", "prefix"), ("function", "characters")]
+            pairs(&[("function", "prefix"), ("function", "characters")])
         );
     }
 
@@ -230,7 +263,7 @@ mod tests {
                 .iter()
                 .map(|&(n, v)| (n, if n == "alias" { bad } else { v }))
                 .collect::<Vec<_>>();
-            assert_eq!(broken(&query), [("alias", "alias")], "{bad:?}");
+            assert_eq!(broken(&query), pairs(&[("alias", "alias")]), "{bad:?}");
         }
     }
 
@@ -238,13 +271,13 @@ mod tests {
     fn all_three_are_required_and_every_missing_one_is_named() {
         assert_eq!(
             broken(&[]),
-            [
+            pairs(&[
                 ("account_id", "required"),
                 ("function", "required"),
                 ("alias", "required")
-            ]
+            ])
         );
-        assert_eq!(broken(&GOOD[..2]), [("alias", "required")]);
+        assert_eq!(broken(&GOOD[..2]), pairs(&[("alias", "required")]));
     }
 
     #[test]

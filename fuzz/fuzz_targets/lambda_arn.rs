@@ -12,7 +12,7 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| Table::builtin().expect("the bu
 
 fuzz_target!(|pairs: Vec<(String, String)>| {
     let table = &*TABLE;
-    let Ok(Ok(params)) = LambdaArnParams::parse(&pairs, table.rules()) else {
+    let Ok(params) = LambdaArnParams::parse(&pairs, table.rules()) else {
         return;
     };
     let region = &table.pods()[2].aws_region;

@@ -11,9 +11,9 @@ use super::routes::ROUTES;
 use crate::bucket::BucketName;
 use crate::catalog::Rendered;
 use crate::lookup::LookupQuery;
-use crate::problem::{ApiError, FieldError, FieldLocation, quote};
+use crate::problem::ApiError;
 use crate::render;
-use crate::rules::{LambdaArnParams, ParamsError};
+use crate::rules::LambdaArnParams;
 use crate::state::AppState;
 
 /// `GET /`: what this service is, the table in force, and where everything is.
@@ -151,28 +151,7 @@ pub(super) async fn bucket_policy(
     ApiJson(request): ApiJson<BucketPolicyRequest>,
 ) -> Result<Response, ApiError> {
     let table = pod.catalog.table();
-    let prefix = &table.s3().bucket_prefix;
-    let bucket = BucketName::parse(prefix, &request.bucket).map_err(|rules| ApiError::Invalid {
-        detail: format!(
-            "The bucket name {} breaks {} rule{}: {}.",
-            crate::problem::quote(&request.bucket),
-            rules.len(),
-            if rules.len() == 1 { "" } else { "s" },
-            rules
-                .iter()
-                .map(|r| r.describe(prefix))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-        errors: rules
-            .iter()
-            .map(|r| FieldError {
-                location: FieldLocation::Pointer("#/bucket".into()),
-                rule: r.to_string(),
-                detail: r.describe(prefix),
-            })
-            .collect(),
-    })?;
+    let bucket = BucketName::parse(&table.s3().bucket_prefix, &request.bucket)?;
     let pod = table.pod_at(pod.position);
     Ok(posted_json(render::bucket_policy(
         &pod.s3.principals,
@@ -187,34 +166,7 @@ pub(super) async fn lambda_arn(
 ) -> Result<Response, ApiError> {
     let Query(pairs) = query?;
     let table = pod.catalog.table();
-    let params = LambdaArnParams::parse(&pairs, table.rules())
-        .map_err(|e| ApiError::BadRequest {
-            detail: match e {
-                ParamsError::Unknown(name) => format!(
-                    "Unknown query parameter {}; expected account_id, function and alias.",
-                    quote(&name)
-                ),
-                ParamsError::Repeated(name) => {
-                    format!("The query parameter {name} is given more than once.")
-                }
-            },
-        })?
-        .map_err(|broken| ApiError::Invalid {
-            detail: broken
-                .iter()
-                .map(|b| b.detail.as_str())
-                .collect::<Vec<_>>()
-                .join("; ")
-                + ".",
-            errors: broken
-                .into_iter()
-                .map(|b| FieldError {
-                    location: FieldLocation::Parameter(b.parameter.into()),
-                    rule: b.rule.into(),
-                    detail: b.detail,
-                })
-                .collect(),
-        })?;
+    let params = LambdaArnParams::parse(&pairs, table.rules())?;
     let region = &table.pod_at(pod.position).aws_region;
     let arn = render::lambda_arn(region, &params.account_id, &params.function, &params.alias);
     Ok(Rendered::json(render::to_json(&serde_json::json!({ "arn": arn }), b"  ")).into_response())
@@ -228,9 +180,7 @@ pub(super) async fn lookup(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(pairs) = query?;
-    let query = LookupQuery::parse(&pairs).map_err(|e| ApiError::BadRequest {
-        detail: e.to_string(),
-    })?;
+    let query = LookupQuery::parse(&pairs)?;
     state
         .catalog()
         .lookup(&query)
