@@ -1,10 +1,7 @@
 //! The HTTP API, driven in-process: every resource, and every error status.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
-mod common;
-
+use crate::common::{PODS, spawn_app};
 use axum::http::{Method, StatusCode, header};
-use common::{PODS, spawn_app};
 use serde_json::json;
 
 #[tokio::test]
@@ -192,7 +189,7 @@ async fn a_bucket_policy_is_the_source_template_filled_in_for_each_pod() {
 
 #[tokio::test]
 async fn the_golden_policies_are_the_page_template_with_its_placeholders_replaced() {
-    let template = common::SOURCE_PAGE
+    let template = crate::common::SOURCE_PAGE
         .split("~~~json\n")
         .nth(1)
         .and_then(|rest| rest.split("~~~").next())

@@ -1,13 +1,10 @@
 //! The real binary, as operators run it: the ready line, request ids on log lines, SIGHUP
 //! reloads (a bad file keeps the old table), and SIGTERM drains and exits 0.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
-
-mod common;
 
 use std::process::Command;
 use std::time::Duration;
 
-use common::process::{BIN, Podmeta};
+use crate::child::{BIN, Podmeta};
 
 #[test]
 fn the_ready_line_names_the_address_and_the_pods() {

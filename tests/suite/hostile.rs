@@ -1,13 +1,10 @@
 //! Hostile input over a real socket: every answer is a 4xx (a problem+json from podmeta,
 //! or hyper's own bare 4xx for a request it cannot parse), never a 5xx, and the server
 //! keeps answering afterwards.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
-
-mod common;
 
 use std::time::Duration;
 
-use common::{RunningServer, raw_exchange};
+use crate::common::{RunningServer, raw_exchange};
 use podmeta::{AppState, Catalog, ServerSettings, Table};
 
 async fn server() -> RunningServer {

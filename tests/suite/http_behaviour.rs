@@ -1,15 +1,12 @@
 //! Production HTTP behaviour: ETags and 304, caching headers, HEAD, CORS, compression,
 //! request ids, nosniff, limits and timeouts, and the operational endpoints.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
-
-mod common;
 
 use std::io::Read;
 use std::time::Duration;
 
+use crate::common::{RunningServer, TestApp, raw_exchange, spawn_app};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{RunningServer, TestApp, raw_exchange, spawn_app};
 use podmeta::{AppState, Catalog, HttpSettings, ServerSettings, Table};
 
 /// The example request target of every GET route of the route table.

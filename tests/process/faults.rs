@@ -1,9 +1,6 @@
 //! Faults under load, against the real binary on loopback (every loop bounded in count
 //! and time): reloads, half of them broken, during steady load; SIGTERM during load; and
 //! a thousand connections that send half a request and stall.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
-
-mod common;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -12,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use common::process::Podmeta;
+use crate::child::Podmeta;
 use podmeta::BUILTIN_TOML;
 
 /// What one GET came to.

@@ -1,5 +1,4 @@
 //! The command line: `podmeta check` like `nginx -t`, and refusing to start on a bad table.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
 use std::process::Command;
 
@@ -91,7 +90,7 @@ fn check_of_a_missing_file_exits_2() {
 
 /// The README's table of flags, as (flag, environment variable, default) per row.
 fn readme_flags() -> Vec<(String, String, String)> {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let table = readme
         .split("## Configuration")
         .nth(1)

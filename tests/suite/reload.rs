@@ -1,14 +1,11 @@
 //! Reload without restart: a valid edit is swapped in whole, an invalid one is refused and
 //! counted while the old table keeps serving; an editor's atomic rename and a Kubernetes
 //! ConfigMap's symlink swap are both seen.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
-
-mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::TestApp;
+use crate::common::TestApp;
 use podmeta::BUILTIN_TOML;
 use podmeta::internals::{Reloaded, reload};
 use podmeta::{AppState, Catalog, Table};

@@ -1,13 +1,10 @@
 //! The contract: `openapi.yaml` describes exactly the routes the router has, and its
 //! examples are what the service really answers.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
-
-mod common;
 
 use std::collections::BTreeSet;
 
+use crate::common::spawn_app;
 use axum::http::StatusCode;
-use common::spawn_app;
 use serde_json::Value;
 use yaml_rust2::{Yaml, YamlLoader};
 

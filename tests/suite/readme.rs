@@ -3,19 +3,18 @@
 //!
 //! Examples live in ```sh blocks; those in ```sh expect-error blocks must answer with a
 //! 4xx problem, all others with a 2xx. Every route has at least one example.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
 use std::process::Command;
 
 use podmeta::{AppState, Catalog, Table};
 use tokio::net::TcpListener;
 
-const README: &str = include_str!("../README.md");
+const README: &str = include_str!("../../README.md");
 /// The documents whose examples are run: the README and the pages in `docs/`.
 const DOCUMENTS: [&str; 3] = [
     README,
-    include_str!("../docs/api.md"),
-    include_str!("../docs/operating.md"),
+    include_str!("../../docs/api.md"),
+    include_str!("../../docs/operating.md"),
 ];
 const DOCUMENTED_ADDRESS: &str = "127.0.0.1:8080";
 

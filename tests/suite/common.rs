@@ -1,7 +1,5 @@
-//! The one helper every integration test starts the app with.
-#![allow(dead_code)] // each test file uses its own subset of the helpers
-
-pub mod process;
+//! The helpers of the suite: the app in-process, a server on a real socket, raw
+//! exchanges, and the facts the tests share.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};

@@ -1,11 +1,8 @@
 //! Reverse lookup: each kind with its hits, misses and bad input; and API keys leave no
 //! trace in logs or error bodies.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
-mod common;
-
+use crate::common::{PODS, TestApp, spawn_app};
 use axum::http::StatusCode;
-use common::{PODS, TestApp, spawn_app};
 use serde_json::Value;
 
 /// The ids of the pods a lookup answers with, after checking the answer's shape.

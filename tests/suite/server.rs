@@ -1,5 +1,4 @@
 //! The app over a real socket: bound on port 0, answering HTTP/1.1, stopping when told.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
 use std::time::Duration;
 

@@ -5,14 +5,11 @@
 //! The limits are set small (a 1 s header-read timeout, a 3 s keep-alive timeout, a cap of
 //! 50) so that each behaviour shows within seconds; the bounds asserted are loose, since
 //! they only tell a timer that fired from one that never did.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
-
-mod common;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::RunningServer;
+use crate::common::RunningServer;
 use podmeta::{AppState, Catalog, ServerSettings, Table};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

@@ -1,7 +1,6 @@
 //! The Kubernetes manifests agree with the binary: the probes ask routes it serves, the
 //! port is the one it listens on, the config path is where the ConfigMap is mounted, and
 //! the ConfigMap's table is the repository's, valid.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
 use serde_json::Value;
 use yaml_rust2::{Yaml, YamlLoader};

@@ -4,13 +4,10 @@
 //! The page is read here independently of the table: its markdown and HTML tables are
 //! split into pods and rows by a small reader of their own, so that a value mistyped in
 //! `config/pods.toml` can't hide behind the same mistake in the test.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
-
-mod common;
 
 use std::collections::BTreeMap;
 
-use common::{PODS, SOURCE_PAGE, spawn_app};
+use crate::common::{PODS, SOURCE_PAGE, spawn_app};
 use serde_json::{Value, json};
 
 /// The part of the page under a heading, up to the next heading.
@@ -58,21 +55,6 @@ fn html_rows(section: &str) -> BTreeMap<String, Vec<Vec<String>>> {
 
 async fn pod(id: &str) -> Value {
     spawn_app().get(&format!("/pods/{id}")).await.json()
-}
-
-#[test]
-fn the_copy_of_the_source_page_is_current() {
-    // CI lays shared/ beside the clone; where it is absent there is nothing to compare.
-    let shared = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/seed/data-hosting-locations.md"
-    );
-    if let Ok(page) = std::fs::read_to_string(shared) {
-        assert_eq!(
-            page, SOURCE_PAGE,
-            "tests/fixtures is stale: copy {shared} again"
-        );
-    }
 }
 
 #[tokio::test]
