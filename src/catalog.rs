@@ -67,10 +67,6 @@ impl Rendered {
     pub fn body(&self) -> &Bytes {
         &self.body
     }
-
-    pub fn etag(&self) -> &HeaderValue {
-        &self.etag
-    }
 }
 
 impl IntoResponse for Rendered {

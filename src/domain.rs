@@ -181,11 +181,6 @@ impl HttpsUrl {
     pub fn host(&self) -> &str {
         split_https_url(&self.0).map_or("", |(host, _)| host)
     }
-
-    /// The URL's path, `""` when it has none.
-    pub fn path(&self) -> &str {
-        split_https_url(&self.0).map_or("", |(_, path)| path)
-    }
 }
 
 impl IamRoleArn {
@@ -199,12 +194,6 @@ impl IamRoleArn {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(transparent)]
 pub struct Port(u16);
-
-impl Port {
-    pub fn get(self) -> u16 {
-        self.0
-    }
-}
 
 impl TryFrom<i64> for Port {
     type Error = InvalidValue;
@@ -270,12 +259,6 @@ impl<'de> Deserialize<'de> for Ipv4 {
 pub struct NonEmpty<T>(Vec<T>);
 
 impl<T> NonEmpty<T> {
-    /// The canonical (first) element.
-    pub fn first(&self) -> &T {
-        // A NonEmpty is only ever built by `TryFrom<Vec<T>>`, which refuses an empty list.
-        &self.0[0]
-    }
-
     pub fn iter(&self) -> std::slice::Iter<'_, T> {
         self.0.iter()
     }
@@ -478,16 +461,14 @@ mod tests {
     }
 
     #[test]
-    fn https_urls_keep_their_text_and_expose_host_and_path() {
+    fn https_urls_keep_their_text_and_expose_their_host() {
         let url: HttpsUrl = "https://app.mparticle.com".parse().unwrap();
         assert_eq!(url.as_str(), "https://app.mparticle.com");
         assert_eq!(url.host(), "app.mparticle.com");
-        assert_eq!(url.path(), "");
         let url: HttpsUrl = "https://s2s.eu1.mparticle.com:443/v2/events"
             .parse()
             .unwrap();
         assert_eq!(url.host(), "s2s.eu1.mparticle.com");
-        assert_eq!(url.path(), "/v2/events");
     }
 
     #[test]
@@ -607,6 +588,6 @@ mod tests {
     #[test]
     fn non_empty_lists_refuse_empty_ones() {
         assert!(NonEmpty::<u8>::try_from(vec![]).is_err());
-        assert_eq!(*NonEmpty::try_from(vec![1, 2]).unwrap().first(), 1);
+        assert_eq!(NonEmpty::try_from(vec![1, 2]).unwrap().iter().count(), 2);
     }
 }

@@ -7,14 +7,6 @@ use serde_json::{Value, json};
 
 const FACTS: &str = include_str!("../fixtures/mparticle-facts.md");
 
-fn golden(name: &str) -> String {
-    std::fs::read_to_string(format!(
-        "{}/tests/golden/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap_or_else(|e| panic!("tests/golden/{name}: {e}"))
-}
-
 /// The documented IAM policy (written for us-east-1) with another region.
 fn documented_iam_policy(region: &str) -> Value {
     let block = FACTS
@@ -33,11 +25,7 @@ async fn the_iam_policy_of_each_pod_is_the_documented_one_in_its_region() {
         let response = app.get(&format!("/pods/{pod}/rules/iam-policy")).await;
         assert_eq!(response.status, StatusCode::OK);
         assert_eq!(response.content_type(), "application/json");
-        assert_eq!(
-            response.text(),
-            golden(&format!("iam-policy-{pod}.json")),
-            "{pod}"
-        );
+        insta::assert_snapshot!(format!("iam-policy-{pod}"), response.text());
         assert_eq!(
             response.json(),
             documented_iam_policy(region.as_str().unwrap()),
@@ -222,15 +210,11 @@ async fn each_server_sdk_gets_the_documented_setting_and_value_for_each_pod() {
 }
 
 #[tokio::test]
-async fn the_sdk_documents_match_their_golden_files() {
+async fn the_sdk_documents_match_their_snapshots() {
     let app = spawn_app();
     for pod in PODS {
         let response = app.get(&format!("/pods/{pod}/sdks")).await;
-        assert_eq!(
-            response.text(),
-            golden(&format!("sdks-{pod}.json")),
-            "{pod}"
-        );
+        insta::assert_snapshot!(format!("sdks-{pod}"), response.text());
     }
 }
 

@@ -16,5 +16,4 @@ mod lookup;
 mod properties;
 mod readme;
 mod reload;
-mod server;
 mod source_page;
