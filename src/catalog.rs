@@ -49,19 +49,29 @@ impl Part {
     ];
 }
 
-/// A JSON body and its strong ETag, ready to send.
+/// A JSON body, with its strong ETag if it is a resource, ready to send: the one way a
+/// JSON answer is made.
 #[derive(Debug, Clone)]
 pub struct Rendered {
     body: Bytes,
-    etag: HeaderValue,
+    etag: Option<HeaderValue>,
 }
 
 impl Rendered {
     /// Wraps a JSON body, hashing it for its ETag.
     pub fn json(body: impl Into<Bytes>) -> Self {
         let body = body.into();
-        let etag = crate::digest::etag_header(&body);
+        let etag = Some(crate::digest::etag_header(&body));
         Self { body, etag }
+    }
+
+    /// Wraps the JSON answer to a POST: no ETag, since it describes no resource that a GET
+    /// could fetch.
+    pub fn posted(body: impl Into<Bytes>) -> Self {
+        Self {
+            body: body.into(),
+            etag: None,
+        }
     }
 
     pub fn body(&self) -> &Bytes {
@@ -71,17 +81,18 @@ impl Rendered {
 
 impl IntoResponse for Rendered {
     fn into_response(self) -> Response {
-        (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                ),
-                (header::ETAG, self.etag),
-            ],
+        let mut response = (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
             self.body,
         )
-            .into_response()
+            .into_response();
+        if let Some(etag) = self.etag {
+            response.headers_mut().insert(header::ETAG, etag);
+        }
+        response
     }
 }
 

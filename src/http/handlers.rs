@@ -121,18 +121,6 @@ pub(super) async fn openapi() -> Response {
         .into_response()
 }
 
-/// A JSON answer to a POST: no ETag, since it describes no resource that a GET could fetch.
-fn posted_json(body: String) -> Response {
-    (
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        body,
-    )
-        .into_response()
-}
-
 /// `GET /pods`: a summary of every pod, in table order.
 pub(super) async fn list_pods(State(state): State<AppState>) -> Response {
     state.catalog().pods_body().clone().into_response()
@@ -153,10 +141,7 @@ pub(super) async fn bucket_policy(
     let table = pod.catalog.table();
     let bucket = BucketName::parse(&table.s3().bucket_prefix, &request.bucket)?;
     let pod = table.pod_at(pod.position);
-    Ok(posted_json(render::bucket_policy(
-        &pod.s3.principals,
-        &bucket,
-    )))
+    Ok(Rendered::posted(render::bucket_policy(&pod.s3.principals, &bucket)).into_response())
 }
 
 /// `GET /pods/{pod}/rules/lambda-arn?account_id=…&function=…&alias=…`: a Rules ARN.
@@ -169,7 +154,7 @@ pub(super) async fn lambda_arn(
     let params = LambdaArnParams::parse(&pairs, table.rules())?;
     let region = &table.pod_at(pod.position).aws_region;
     let arn = render::lambda_arn(region, &params.account_id, &params.function, &params.alias);
-    Ok(Rendered::json(render::to_json(&serde_json::json!({ "arn": arn }), b"  ")).into_response())
+    Ok(crate::catalog::json(&serde_json::json!({ "arn": arn })).into_response())
 }
 
 /// `GET /lookup?host=…` (or `url`, `ip`, `api_key`, `aws_region`, `arn`): which pods?
