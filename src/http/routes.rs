@@ -38,9 +38,9 @@ pub struct Route {
     pub cache: CachePolicy,
     /// Also served on the admin listener, outside the connection cap.
     pub admin: bool,
-    /// A request target this route answers with a 200 (a POST with a valid body), for
-    /// the tests.
-    pub example: &'static str,
+    /// A request target this route answers with a 200 (a POST with a valid body), when
+    /// the path with EU1 for `{pod}` is not enough; see [`Route::example`].
+    example: Option<&'static str>,
     pub(super) handler: Handler,
 }
 
@@ -49,7 +49,7 @@ const fn route(
     method: Method,
     cache: CachePolicy,
     handler: Handler,
-    example: &'static str,
+    example: Option<&'static str>,
 ) -> Route {
     Route {
         path,
@@ -68,24 +68,24 @@ const fn operational(path: &'static str, handler: Handler) -> Route {
         method: Method::GET,
         cache: CachePolicy::NoStore,
         admin: true,
-        example: path,
+        example: None,
         handler,
     }
 }
 
 /// A resource with no parameters, the same for every caller: cached.
 const fn resource(path: &'static str, handler: Handler) -> Route {
-    route(path, Method::GET, CachePolicy::Public, handler, path)
+    route(path, Method::GET, CachePolicy::Public, handler, None)
 }
 
 /// A resource of one pod, rendered at load.
-const fn pod_part(path: &'static str, part: Part, example: &'static str) -> Route {
+const fn pod_part(path: &'static str, part: Part) -> Route {
     route(
         path,
         Method::GET,
         CachePolicy::Public,
         Handler::Pod(part),
-        example,
+        None,
     )
 }
 
@@ -93,50 +93,53 @@ const fn pod_part(path: &'static str, part: Part, example: &'static str) -> Rout
 /// the cache policy come from, and which the tests compare with the OpenAPI document.
 /// (HEAD is answered on every GET route.)
 pub static ROUTES: [Route; 17] = [
-    route("/", Method::GET, CachePolicy::NoStore, Handler::Index, "/"),
+    route("/", Method::GET, CachePolicy::NoStore, Handler::Index, None),
     operational("/healthz", Handler::Healthz),
     operational("/readyz", Handler::Readyz),
     operational("/metrics", Handler::Metrics),
     resource("/openapi.yaml", Handler::OpenApi),
     resource("/pods", Handler::ListPods),
-    pod_part("/pods/{pod}", Part::Whole, "/pods/eu1"),
-    pod_part("/pods/{pod}/login", Part::Login, "/pods/eu1/login"),
-    pod_part(
-        "/pods/{pod}/events-api",
-        Part::EventsApi,
-        "/pods/eu1/events-api",
-    ),
-    pod_part("/pods/{pod}/sftp", Part::Sftp, "/pods/eu1/sftp"),
-    pod_part("/pods/{pod}/rules", Part::Rules, "/pods/eu1/rules"),
-    pod_part("/pods/{pod}/aws", Part::Aws, "/pods/eu1/aws"),
-    pod_part(
-        "/pods/{pod}/rules/iam-policy",
-        Part::IamPolicy,
-        "/pods/eu1/rules/iam-policy",
-    ),
+    pod_part("/pods/{pod}", Part::Whole),
+    pod_part("/pods/{pod}/login", Part::Login),
+    pod_part("/pods/{pod}/events-api", Part::EventsApi),
+    pod_part("/pods/{pod}/sftp", Part::Sftp),
+    pod_part("/pods/{pod}/rules", Part::Rules),
+    pod_part("/pods/{pod}/aws", Part::Aws),
+    pod_part("/pods/{pod}/rules/iam-policy", Part::IamPolicy),
     route(
         "/pods/{pod}/rules/lambda-arn",
         Method::GET,
         CachePolicy::Public,
         Handler::LambdaArn,
-        "/pods/eu1/rules/lambda-arn?account_id=123456789012&function=mprmyrule&alias=PROD",
+        Some("/pods/eu1/rules/lambda-arn?account_id=123456789012&function=mprmyrule&alias=PROD"),
     ),
-    pod_part("/pods/{pod}/sdks", Part::Sdks, "/pods/eu1/sdks"),
+    pod_part("/pods/{pod}/sdks", Part::Sdks),
     route(
         "/pods/{pod}/bucket-policy",
         Method::POST,
         CachePolicy::NoStore,
         Handler::BucketPolicy,
-        "/pods/eu1/bucket-policy",
+        None,
     ),
     route(
         "/lookup",
         Method::GET,
         CachePolicy::Public,
         Handler::Lookup,
-        "/lookup?host=sftp.mparticle.com",
+        Some("/lookup?host=sftp.mparticle.com"),
     ),
 ];
+
+impl Route {
+    /// A request target this route answers with a 200 (a POST with a valid body): its
+    /// path with EU1 for `{pod}`, and the query the route needs.
+    pub fn example(&self) -> std::borrow::Cow<'static, str> {
+        match self.example {
+            Some(example) => example.into(),
+            None => self.path.replace("{pod}", "eu1").into(),
+        }
+    }
+}
 
 /// The route of a matched path template. Only reads are ever cached, so should a path
 /// ever have several methods, list its GET first: the first route's facts are used.

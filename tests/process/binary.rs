@@ -38,9 +38,8 @@ fn every_log_line_of_a_request_carries_its_request_id() {
 
 #[test]
 fn sighup_reloads_the_table_and_a_bad_file_keeps_the_old_one() {
-    let dir = std::env::temp_dir().join(format!("podmeta-bin-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("pods.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pods.toml");
     std::fs::write(&path, podmeta::BUILTIN_TOML).unwrap();
     let podmeta = Podmeta::start(&["--config", path.to_str().unwrap()]);
     let successes = |p: &Podmeta| {

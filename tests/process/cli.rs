@@ -5,14 +5,20 @@ use std::process::Command;
 const BIN: &str = env!("CARGO_BIN_EXE_podmeta");
 const TABLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config/pods.toml");
 
-fn broken_copy(name: &str, from: &str, to: &str) -> std::path::PathBuf {
+/// A copy of the shipped table with one change, in a directory removed when the copy is
+/// dropped.
+struct BrokenCopy {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+fn broken_copy(name: &str, from: &str, to: &str) -> BrokenCopy {
     let text = std::fs::read_to_string(TABLE).unwrap();
     assert!(text.contains(from));
-    let dir = std::env::temp_dir().join(format!("podmeta-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
     std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-    path
+    BrokenCopy { _dir: dir, path }
 }
 
 #[test]
@@ -29,15 +35,16 @@ fn check_accepts_the_shipped_table_with_a_one_line_summary() {
 
 #[test]
 fn check_refuses_a_broken_table_naming_file_line_and_value_with_exit_2() {
-    let path = broken_copy(
+    let copy = broken_copy(
         "bad-port.toml",
         "port = 4422\nip = \"18",
         "port = 70000\nip = \"18",
     );
-    let out = Command::new(BIN).arg("check").arg(&path).output().unwrap();
+    let path = copy.path.as_path();
+    let out = Command::new(BIN).arg("check").arg(path).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8(out.stderr).unwrap();
-    let line = std::fs::read_to_string(&path)
+    let line = std::fs::read_to_string(path)
         .unwrap()
         .lines()
         .position(|l| l == "port = 70000")
@@ -56,10 +63,11 @@ fn check_refuses_a_broken_table_naming_file_line_and_value_with_exit_2() {
 
 #[test]
 fn serving_with_an_invalid_table_exits_2_before_binding() {
-    let path = broken_copy("bad-region.toml", "\"eu-central-1\"", "\"Frankfurt\"");
+    let copy = broken_copy("bad-region.toml", "\"eu-central-1\"", "\"Frankfurt\"");
+    let path = copy.path.as_path();
     let out = Command::new(BIN)
         .args(["--bind", "127.0.0.1:0", "--config"])
-        .arg(&path)
+        .arg(path)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
@@ -70,10 +78,11 @@ fn serving_with_an_invalid_table_exits_2_before_binding() {
 
 #[test]
 fn the_config_can_be_named_by_environment_variable() {
-    let path = broken_copy("bad-env.toml", "\"ap-southeast-2\"", "\"sydney\"");
+    let copy = broken_copy("bad-env.toml", "\"ap-southeast-2\"", "\"sydney\"");
+    let path = copy.path.as_path();
     let out = Command::new(BIN)
         .args(["--bind", "127.0.0.1:0"])
-        .env("PODMETA_CONFIG", &path)
+        .env("PODMETA_CONFIG", path)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));

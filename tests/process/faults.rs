@@ -126,8 +126,8 @@ fn metric(podmeta: &Podmeta, line_prefix: &str) -> u64 {
 
 #[test]
 fn twenty_reloads_half_of_them_broken_during_load_fail_no_request() {
-    let dir = std::env::temp_dir().join(format!("podmeta-faults-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let path = dir.join("pods.toml");
     std::fs::write(&path, BUILTIN_TOML).unwrap();
     let podmeta = Podmeta::start(&["--config", path.to_str().unwrap()]);

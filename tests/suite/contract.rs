@@ -167,8 +167,8 @@ async fn the_spec_examples_are_what_the_service_answers() {
             .iter()
             .find(|r| r.path == path && r.method == axum::http::Method::GET)
             .unwrap_or_else(|| panic!("GET {path} is in the spec, not in the route table"))
-            .example;
-        let response = app.get(url).await;
+            .example();
+        let response = app.get(&url).await;
         assert_eq!(response.status, StatusCode::OK, "{url}");
         let mut served = response.json();
         if path == "/" {

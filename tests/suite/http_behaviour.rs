@@ -14,7 +14,7 @@ fn every_get_path() -> Vec<String> {
     podmeta::ROUTES
         .iter()
         .filter(|r| r.method == Method::GET)
-        .map(|r| r.example.to_owned())
+        .map(|r| r.example().into_owned())
         .collect()
 }
 

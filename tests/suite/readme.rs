@@ -68,7 +68,8 @@ async fn every_readme_curl_example_works_against_the_service() {
         podmeta::ServerSettings::default(),
         std::future::pending(),
     ));
-    let dir = tempdir();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
 
     for (command, expects_error) in examples {
         let command_here = command.replace(DOCUMENTED_ADDRESS, &addr);
@@ -131,10 +132,4 @@ fn every_route_has_a_readme_example() {
         });
         assert!(found, "README has no curl example for {method} {template}");
     }
-}
-
-fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("podmeta-readme-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }

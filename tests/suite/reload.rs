@@ -2,20 +2,13 @@
 //! counted while the old table keeps serving; an editor's atomic rename and a Kubernetes
 //! ConfigMap's symlink swap are both seen.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::common::TestApp;
 use podmeta::BUILTIN_TOML;
 use podmeta::internals::{Reloaded, reload};
 use podmeta::{AppState, Catalog, Table};
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("podmeta-reload-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// An app serving `path`, with the watcher running.
 fn watched_app(path: &Path) -> TestApp {
@@ -61,7 +54,8 @@ async fn settle() {
 
 #[tokio::test]
 async fn a_valid_edit_is_served_without_a_restart() {
-    let dir = temp_dir("valid");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let path = dir.join("pods.toml");
     std::fs::write(&path, BUILTIN_TOML).unwrap();
     let app = watched_app(&path);
@@ -77,7 +71,8 @@ async fn a_valid_edit_is_served_without_a_restart() {
 
 #[tokio::test]
 async fn an_invalid_edit_is_refused_counted_and_the_old_table_kept() {
-    let dir = temp_dir("invalid");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let path = dir.join("pods.toml");
     std::fs::write(&path, BUILTIN_TOML).unwrap();
     let app = watched_app(&path);
@@ -110,7 +105,8 @@ async fn an_invalid_edit_is_refused_counted_and_the_old_table_kept() {
 
 #[tokio::test]
 async fn an_atomic_rename_is_seen() {
-    let dir = temp_dir("rename");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let path = dir.join("pods.toml");
     std::fs::write(&path, BUILTIN_TOML).unwrap();
     let app = watched_app(&path);
@@ -128,7 +124,8 @@ async fn a_configmap_symlink_swap_is_seen() {
     use std::os::unix::fs::symlink;
     // Kubernetes mounts a ConfigMap as: pods.toml -> ..data/pods.toml, ..data -> ..<ts>/,
     // and updates it by pointing a new ..data_tmp at a new ..<ts> and renaming it over ..data.
-    let dir = temp_dir("configmap");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let first = dir.join("..2026_01_01");
     std::fs::create_dir_all(&first).unwrap();
     std::fs::write(first.join("pods.toml"), BUILTIN_TOML).unwrap();
@@ -151,7 +148,8 @@ async fn a_configmap_symlink_swap_is_seen() {
 
 #[tokio::test]
 async fn a_reload_swaps_the_whole_table_and_requests_keep_the_one_they_began_with() {
-    let dir = temp_dir("whole");
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let path = dir.join("pods.toml");
     std::fs::write(&path, BUILTIN_TOML).unwrap();
     let state = AppState::new(Catalog::new(Table::from_path(&path).unwrap()));
