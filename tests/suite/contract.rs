@@ -6,37 +6,9 @@ use std::collections::BTreeSet;
 use crate::common::spawn_app;
 use axum::http::StatusCode;
 use serde_json::Value;
-use yaml_rust2::{Yaml, YamlLoader};
 
 fn spec() -> Value {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap();
-    let docs = YamlLoader::load_from_str(&text).unwrap();
-    to_json(&docs[0])
-}
-
-fn to_json(yaml: &Yaml) -> Value {
-    match yaml {
-        Yaml::Real(r) => r.parse::<f64>().map(Value::from).unwrap(),
-        Yaml::Integer(i) => Value::from(*i),
-        Yaml::String(s) => Value::from(s.as_str()),
-        Yaml::Boolean(b) => Value::from(*b),
-        Yaml::Array(a) => Value::Array(a.iter().map(to_json).collect()),
-        Yaml::Hash(h) => Value::Object(
-            h.iter()
-                .map(|(k, v)| {
-                    (
-                        k.as_str()
-                            .map(str::to_owned)
-                            .unwrap_or_else(|| format!("{k:?}")),
-                        to_json(v),
-                    )
-                })
-                .collect(),
-        ),
-        Yaml::Null => Value::Null,
-        other => panic!("unexpected YAML node {other:?}"),
-    }
+    crate::common::yaml_file("openapi.yaml")
 }
 
 /// Resolves a local `$ref` (`#/components/…`).

@@ -3,29 +3,9 @@
 //! the ConfigMap's table is the repository's, valid.
 
 use serde_json::Value;
-use yaml_rust2::{Yaml, YamlLoader};
 
 fn manifest(name: &str) -> Value {
-    let path = format!("{}/deploy/kubernetes/{name}", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).unwrap();
-    to_json(&YamlLoader::load_from_str(&text).unwrap()[0])
-}
-
-fn to_json(yaml: &Yaml) -> Value {
-    match yaml {
-        Yaml::Integer(i) => Value::from(*i),
-        Yaml::Real(r) => Value::from(r.parse::<f64>().unwrap()),
-        Yaml::String(s) => Value::from(s.as_str()),
-        Yaml::Boolean(b) => Value::from(*b),
-        Yaml::Array(a) => Value::Array(a.iter().map(to_json).collect()),
-        Yaml::Hash(h) => Value::Object(
-            h.iter()
-                .map(|(k, v)| (k.as_str().unwrap().to_owned(), to_json(v)))
-                .collect(),
-        ),
-        Yaml::Null => Value::Null,
-        other => panic!("unexpected YAML node {other:?}"),
-    }
+    crate::common::yaml_file(&format!("deploy/kubernetes/{name}"))
 }
 
 fn container() -> Value {
