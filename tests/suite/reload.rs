@@ -2,13 +2,21 @@
 //! counted while the old table keeps serving; an editor's atomic rename and a Kubernetes
 //! ConfigMap's symlink swap are both seen.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::common::TestApp;
 use podmeta::BUILTIN_TOML;
 use podmeta::internals::{Reloaded, reload};
 use podmeta::{AppState, Catalog, Table};
+
+/// A temporary directory holding a copy of the built-in table, removed when dropped.
+fn table_in_temp_dir() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pods.toml");
+    std::fs::write(&path, BUILTIN_TOML).unwrap();
+    (dir, path)
+}
 
 /// An app serving `path`, with the watcher running.
 fn watched_app(path: &Path) -> TestApp {
@@ -54,10 +62,7 @@ async fn settle() {
 
 #[tokio::test]
 async fn a_valid_edit_is_served_without_a_restart() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    let path = dir.join("pods.toml");
-    std::fs::write(&path, BUILTIN_TOML).unwrap();
+    let (_dir, path) = table_in_temp_dir();
     let app = watched_app(&path);
     settle().await;
     assert_eq!(location(&app).await, "Europe");
@@ -71,10 +76,7 @@ async fn a_valid_edit_is_served_without_a_restart() {
 
 #[tokio::test]
 async fn an_invalid_edit_is_refused_counted_and_the_old_table_kept() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    let path = dir.join("pods.toml");
-    std::fs::write(&path, BUILTIN_TOML).unwrap();
+    let (_dir, path) = table_in_temp_dir();
     let app = watched_app(&path);
     settle().await;
     let before = app.get("/pods/eu1").await.text().to_owned();
@@ -105,10 +107,8 @@ async fn an_invalid_edit_is_refused_counted_and_the_old_table_kept() {
 
 #[tokio::test]
 async fn an_atomic_rename_is_seen() {
-    let tmp = tempfile::tempdir().unwrap();
+    let (tmp, path) = table_in_temp_dir();
     let dir = tmp.path();
-    let path = dir.join("pods.toml");
-    std::fs::write(&path, BUILTIN_TOML).unwrap();
     let app = watched_app(&path);
     settle().await;
 
@@ -148,10 +148,7 @@ async fn a_configmap_symlink_swap_is_seen() {
 
 #[tokio::test]
 async fn a_reload_swaps_the_whole_table_and_requests_keep_the_one_they_began_with() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
-    let path = dir.join("pods.toml");
-    std::fs::write(&path, BUILTIN_TOML).unwrap();
+    let (_dir, path) = table_in_temp_dir();
     let state = AppState::new(Catalog::new(Table::from_path(&path).unwrap()));
     let held = state.catalog();
 
