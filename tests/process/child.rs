@@ -80,6 +80,14 @@ impl Podmeta {
         out
     }
 
+    /// The value of the metric line that begins with `line_prefix` (0 if there is none).
+    pub fn metric(&self, line_prefix: &str) -> u64 {
+        self.get("/metrics")
+            .lines()
+            .find_map(|l| l.strip_prefix(line_prefix))
+            .map_or(0, |n| n.trim().parse().unwrap())
+    }
+
     pub fn get(&self, path: &str) -> String {
         self.request(&format!(
             "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"

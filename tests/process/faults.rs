@@ -115,15 +115,6 @@ impl Load {
     }
 }
 
-fn metric(podmeta: &Podmeta, line_prefix: &str) -> u64 {
-    podmeta
-        .get("/metrics")
-        .lines()
-        .find_map(|l| l.strip_prefix(line_prefix))
-        .map(|n| n.trim().parse().unwrap())
-        .unwrap_or(0)
-}
-
 #[test]
 fn twenty_reloads_half_of_them_broken_during_load_fail_no_request() {
     let tmp = tempfile::tempdir().unwrap();
@@ -163,8 +154,8 @@ fn twenty_reloads_half_of_them_broken_during_load_fail_no_request() {
     );
     assert_eq!(not_served, 0, "requests refused while reloading");
     assert!(ok > 100, "only {ok} requests made");
-    assert!(metric(&podmeta, "podmeta_table_reloads_total{result=\"failure\"} ") >= 5);
-    assert!(metric(&podmeta, "podmeta_table_reloads_total{result=\"success\"} ") >= 5);
+    assert!(podmeta.metric("podmeta_table_reloads_total{result=\"failure\"} ") >= 5);
+    assert!(podmeta.metric("podmeta_table_reloads_total{result=\"success\"} ") >= 5);
 }
 
 #[test]

@@ -234,3 +234,15 @@ fn yaml_to_json(yaml: &yaml_rust2::Yaml) -> serde_json::Value {
         other => panic!("unexpected YAML node {other:?}"),
     }
 }
+
+/// The value of the metric line of `metrics` (Prometheus text) that begins with
+/// `line_prefix`.
+pub fn metric_value(metrics: &str, line_prefix: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(line_prefix))
+        .unwrap_or_else(|| panic!("no {line_prefix} in\n{metrics}"))
+        .trim()
+        .parse()
+        .unwrap()
+}

@@ -95,13 +95,7 @@ async fn read_response(stream: &mut TcpStream) -> String {
 /// A metric's value, read from `/metrics` at `addr` on a new connection.
 async fn metric(addr: SocketAddr, line_start: &str) -> f64 {
     let mut stream = TcpStream::connect(addr).await.unwrap();
-    let text = get(&mut stream, "/metrics").await;
-    text.lines()
-        .find_map(|l| l.strip_prefix(line_start))
-        .unwrap_or_else(|| panic!("no {line_start} in\n{text}"))
-        .trim()
-        .parse()
-        .unwrap()
+    crate::common::metric_value(&get(&mut stream, "/metrics").await, line_start)
 }
 
 /// How many main-listener connections a time limit closed in `phase`.

@@ -46,13 +46,8 @@ async fn wait_for_location(app: &TestApp, want: &str) {
 }
 
 async fn reload_count(app: &TestApp, result: &str) -> u64 {
-    let text = app.get("/metrics").await.text().to_owned();
     let prefix = format!("podmeta_table_reloads_total{{result=\"{result}\"}} ");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .unwrap()
-        .parse()
-        .unwrap()
+    crate::common::metric_value(app.get("/metrics").await.text(), &prefix) as u64
 }
 
 /// Lets the watcher start before the test changes anything.
