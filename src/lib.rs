@@ -70,7 +70,7 @@ pub use healthcheck::probe as healthcheck;
 pub use http::{CachePolicy, OPENAPI_YAML, ROUTES, Route, router};
 pub use log_format::JsonLines;
 pub use log_writer::batch_writer;
-pub use reload::watch as watch_table;
+pub use reload::{ignore_sighup_for_the_builtin_table, watch as watch_table};
 pub use server::{DEFAULT_BIND, Listeners, ServerSettings, bind, serve, shutdown_signal};
 pub use state::{AppState, HttpSettings};
 pub use table::{BUILTIN_TOML, Table};

@@ -251,8 +251,11 @@ fn serve(cli: Cli) -> ExitCode {
         let ids: Vec<String> = table.pods().iter().map(|p| p.id().to_string()).collect();
         let version = table.version().to_owned();
         let state = AppState::with_settings(Catalog::new(table), http);
-        if let Some(path) = cli.config.clone() {
-            tokio::spawn(podmeta::watch_table(state.clone(), path));
+        match cli.config.clone() {
+            Some(path) => {
+                tokio::spawn(podmeta::watch_table(state.clone(), path));
+            }
+            None => podmeta::ignore_sighup_for_the_builtin_table(),
         }
         tracing::info!(
             %address,

@@ -122,6 +122,25 @@ fn watch_directory(path: &Path, tx: mpsc::Sender<Trigger>) -> Option<notify::Rec
     }
 }
 
+/// With the compiled-in table there is no file to reload, but SIGHUP must not end the
+/// process (its default action): configuration tools send it by habit. Registered before
+/// it returns, so a SIGHUP right after start-up is caught too.
+pub fn ignore_sighup_for_the_builtin_table() {
+    #[cfg(unix)]
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(mut hup) => {
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    tracing::info!(
+                        "SIGHUP received: the table is the compiled-in one, nothing to reload"
+                    );
+                }
+            });
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot listen for SIGHUP"),
+    }
+}
+
 fn spawn_sighup_listener(tx: mpsc::Sender<Trigger>) {
     #[cfg(unix)]
     tokio::spawn(async move {

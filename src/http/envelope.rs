@@ -183,11 +183,14 @@ fn cache_and_revalidate(
         return response;
     }
     let headers = response.headers_mut();
-    let cache_control = match cache {
-        CachePolicy::NoStore => no_store,
-        CachePolicy::Public => state.cache_control().clone(),
-    };
-    headers.insert(header::CACHE_CONTROL, cache_control);
+    // A handler that knows better for this one answer (a lookup by API key) has said so.
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        let cache_control = match cache {
+            CachePolicy::NoStore => no_store,
+            CachePolicy::Public => state.cache_control().clone(),
+        };
+        headers.insert(header::CACHE_CONTROL, cache_control);
+    }
     if !vary_names(headers, "accept-encoding") {
         headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }

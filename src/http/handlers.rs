@@ -10,7 +10,7 @@ use super::extract::{ApiJson, PodRef};
 use super::routes::ROUTES;
 use crate::bucket::BucketName;
 use crate::catalog::Rendered;
-use crate::lookup::LookupQuery;
+use crate::lookup::{LookupKind, LookupQuery};
 use crate::problem::ApiError;
 use crate::render;
 use crate::rules::LambdaArnParams;
@@ -166,13 +166,22 @@ pub(super) async fn lookup(
 ) -> Result<Response, ApiError> {
     let Query(pairs) = query?;
     let query = LookupQuery::parse(&pairs)?;
-    state
+    let mut response = state
         .catalog()
         .lookup(&query)
         .map(IntoResponse::into_response)
         .ok_or_else(|| ApiError::NoMatch {
             detail: format!("No pod matches this {}.", query.kind().name()),
-        })
+        })?;
+    if query.kind() == LookupKind::ApiKey {
+        // The URL holds half a credential: no shared cache may keep it, and no browser
+        // cache either. The envelope keeps a Cache-Control a handler has set.
+        response.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+    }
+    Ok(response)
 }
 
 pub(super) async fn no_route(uri: Uri) -> ApiError {

@@ -151,3 +151,17 @@ fn a_cap_of_zero_is_a_usage_error_naming_the_flag() {
     assert!(stderr.contains("--max-connections"), "{stderr}");
     assert!(stderr.contains("at least 1"), "{stderr}");
 }
+
+#[test]
+fn sighup_with_the_builtin_table_is_logged_and_the_server_keeps_serving() {
+    let podmeta = Podmeta::start(&[]);
+    podmeta.signal("HUP");
+    podmeta.eventually("the SIGHUP is logged", || {
+        podmeta.logged(|l| {
+            l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("SIGHUP received: the table is the compiled-in one"))
+        })
+    });
+    assert!(podmeta.get("/healthz").starts_with("HTTP/1.1 200 OK"));
+}

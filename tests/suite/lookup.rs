@@ -305,3 +305,19 @@ async fn a_lookup_needs_exactly_one_known_parameter() {
     assert!(problem["detail"].as_str().unwrap().contains("\"hostname\""));
     assert_eq!(app.get("/lookup").await.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn a_lookup_by_api_key_is_never_stored_by_any_cache_and_others_are_public() {
+    let app = spawn_app();
+    let by_key = app.get("/lookup?api_key=eu1-0123456789abcdef").await;
+    assert_eq!(by_key.status, axum::http::StatusCode::OK);
+    assert_eq!(
+        by_key.headers[axum::http::header::CACHE_CONTROL],
+        "private, no-store"
+    );
+    let by_host = app.get("/lookup?host=sftp.mparticle.com").await;
+    assert_eq!(
+        by_host.headers[axum::http::header::CACHE_CONTROL],
+        "public, max-age=300"
+    );
+}
