@@ -165,3 +165,41 @@ fn sighup_with_the_builtin_table_is_logged_and_the_server_keeps_serving() {
     });
     assert!(podmeta.get("/healthz").starts_with("HTTP/1.1 200 OK"));
 }
+
+#[test]
+fn an_episode_at_the_cap_is_logged_once_however_many_connections_it_turns_away() {
+    use std::io::{Read, Write};
+    // A cap of 5 and 20 pooled callers, each answered and then kept open, idle: every
+    // caller past the fifth makes room by closing an idle one, all in one episode.
+    let podmeta = Podmeta::start(&["--max-connections", "5"]);
+    let mut callers = Vec::new();
+    for _ in 0..20 {
+        let mut stream = std::net::TcpStream::connect(podmeta.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head).unwrap();
+        assert_eq!(&head, b"HTTP/1.1 200");
+        callers.push(stream);
+    }
+    let is = |l: &serde_json::Value, message: &str| l["fields"]["message"] == message;
+    podmeta.eventually("the episode's end is logged", || {
+        podmeta.logged(|l| is(l, "below the connection cap again"))
+    });
+    let began = podmeta.count_logged(|l| {
+        l["level"] == "WARN"
+            && l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("at the connection cap"))
+    });
+    assert_eq!(began, 1, "one line per episode, not one per connection");
+    assert_eq!(
+        podmeta.count_logged(|l| is(l, "below the connection cap again")),
+        1
+    );
+    assert!(podmeta.metric("podmeta_connections_idle_closed_total{listener=\"main\"} ") >= 15);
+}

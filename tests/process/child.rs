@@ -124,7 +124,12 @@ impl Podmeta {
     }
 
     pub fn logged(&self, pred: impl Fn(&serde_json::Value) -> bool) -> bool {
-        self.logs.lock().unwrap().iter().any(pred)
+        self.count_logged(pred) > 0
+    }
+
+    /// How many log lines so far match `pred`.
+    pub fn count_logged(&self, pred: impl Fn(&serde_json::Value) -> bool) -> usize {
+        self.logs.lock().unwrap().iter().filter(|l| pred(l)).count()
     }
 }
 
