@@ -235,7 +235,7 @@ impl Pool {
         builder: hyper::server::conn::http1::Builder,
         permit: OwnedSemaphorePermit,
         stream: TcpStream,
-        app: axum::Router,
+        app: crate::http::App,
     ) {
         let registered = self.register(permit);
         let conn = registered.conn.clone();

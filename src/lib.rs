@@ -67,7 +67,7 @@ mod table;
 
 pub use catalog::Catalog;
 pub use healthcheck::probe as healthcheck;
-pub use http::{CachePolicy, OPENAPI_YAML, ROUTES, Route, router};
+pub use http::{App, AppFuture, CachePolicy, OPENAPI_YAML, ROUTES, Route, app, router};
 pub use log_format::JsonLines;
 pub use log_writer::batch_writer;
 pub use reload::{ignore_sighup_for_the_builtin_table, watch as watch_table};
@@ -81,6 +81,7 @@ pub use table::{BUILTIN_TOML, Table};
 pub mod internals {
     pub use crate::bucket::BucketName;
     pub use crate::catalog::Part;
+    pub use crate::http::admin_app;
     pub use crate::lookup::LookupQuery;
     pub use crate::reload::{Reloaded, reload};
     pub use crate::render::{bucket_policy, lambda_arn};

@@ -17,13 +17,12 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use hyper::server::conn::http1;
 use tokio::net::{TcpListener, TcpSocket};
 
 use crate::capacity::{ADMIN_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS};
 use crate::connections::{Episode, Limits, Pool};
-use crate::http::{admin_router, router};
+use crate::http::{App, admin_app, app};
 use crate::state::AppState;
 
 /// The most bytes of request line and headers a request may have.
@@ -122,14 +121,14 @@ pub async fn serve(
             metrics.connections("admin"),
         );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let app = admin_router(state.clone());
+        let app = admin_app(state.clone());
         let task = tokio::spawn(accept_loop(listener, pool.clone(), app, async {
             let _ = stopped.await;
         }));
         (pool, stop, task)
     });
 
-    accept_loop(main, pool.clone(), router(state.clone()), shutdown).await;
+    accept_loop(main, pool.clone(), app(state.clone()), shutdown).await;
     state.start_draining();
     tracing::info!(
         timeout_s = settings.shutdown_timeout.as_secs_f64(),
@@ -163,7 +162,7 @@ async fn sleep_until_some(at: Option<std::time::Instant>) {
 async fn accept_loop(
     listener: TcpListener,
     pool: Arc<Pool>,
-    app: Router,
+    app: App,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut builder = http1::Builder::new();

@@ -29,6 +29,7 @@ use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
 use tracing::Instrument;
 
+use super::fast::PreEncoded;
 use super::routes::{CachePolicy, find_route};
 use crate::problem::{ApiError, PROBLEM_JSON};
 use crate::state::AppState;
@@ -88,12 +89,7 @@ where
         let state = self.state.clone();
         Box::pin(async move {
             let start = Instant::now();
-            let id = request
-                .headers()
-                .get(&X_REQUEST_ID)
-                .filter(|v| is_sane_request_id(v.as_bytes()))
-                .cloned()
-                .unwrap_or_else(new_request_id);
+            let id = request_id(request.headers());
             request
                 .headers_mut()
                 .insert(X_REQUEST_ID.clone(), id.clone());
@@ -109,49 +105,88 @@ where
             let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
             let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
 
-            let span = tracing::info_span!(
-                "request",
-                request_id = %String::from_utf8_lossy(id.as_bytes())
-            );
+            let span = request_span(&id);
             let Ok(response) = inner.call(request).instrument(span.clone()).await;
-
-            let response = tag_etag_with_encoding(response);
-            let response = cache_and_revalidate(&state, cache, is_read, if_none_match, response);
-            let mut response = problem_for_bare_error(response);
-            let headers = response.headers_mut();
-            headers.insert(X_REQUEST_ID.clone(), id);
-            headers.insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            );
-
-            let status = response.status();
-            let elapsed = start.elapsed();
-            state
-                .metrics()
-                .observe_request(method, route, status, elapsed);
-            let status = status.as_u16();
-            span.in_scope(|| {
-                tracing::info!(
-                    target: "podmeta::access",
-                    method,
-                    route,
-                    status,
-                    latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-                    "request"
-                );
-            });
+            let response = seal(&state, cache, is_read, if_none_match, id, response);
+            record(&state, method, route, response.status(), start, &span);
             Ok(response)
         })
     }
 }
 
+/// The request's id: the client's `X-Request-Id` if sane, else a new one.
+pub(super) fn request_id(headers: &HeaderMap) -> HeaderValue {
+    headers
+        .get(&X_REQUEST_ID)
+        .filter(|v| is_sane_request_id(v.as_bytes()))
+        .cloned()
+        .unwrap_or_else(new_request_id)
+}
+
+/// The span that puts the request id on every log line of the request.
+pub(super) fn request_span(id: &HeaderValue) -> tracing::Span {
+    tracing::info_span!("request", request_id = id.to_str().unwrap_or_default())
+}
+
+/// What the envelope does to every response on its way out: the ETag of an encoding,
+/// the caching headers and the 304, the problem body of a bare error, the request id and
+/// `nosniff`.
+pub(super) fn seal(
+    state: &AppState,
+    cache: CachePolicy,
+    is_read: bool,
+    if_none_match: Option<HeaderValue>,
+    id: HeaderValue,
+    response: Response,
+) -> Response {
+    let response = tag_etag_with_encoding(response);
+    let response = cache_and_revalidate(state, cache, is_read, if_none_match, response);
+    let mut response = problem_for_bare_error(response);
+    let headers = response.headers_mut();
+    headers.insert(X_REQUEST_ID.clone(), id);
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// Counts the answered request and writes its access line, in its span.
+pub(super) fn record(
+    state: &AppState,
+    method: &'static str,
+    route: &'static str,
+    status: StatusCode,
+    start: Instant,
+    span: &tracing::Span,
+) {
+    let elapsed = start.elapsed();
+    state
+        .metrics()
+        .observe_request(method, route, status, elapsed);
+    let status = status.as_u16();
+    span.in_scope(|| {
+        tracing::info!(
+            target: "podmeta::access",
+            method,
+            route,
+            status,
+            latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+            "request"
+        );
+    });
+}
+
 /// An encoded body is a different representation from the identity one, so its strong
-/// ETag must differ too (`"abc"` → `"abc-gzip"`), as Apache does.
+/// ETag must differ too (`"abc"` → `"abc-gzip"`), as Apache does. A pre-rendered
+/// resource's variant carries its own already.
 fn tag_etag_with_encoding(mut response: Response) -> Response {
     let Some(encoding) = response.headers().get(header::CONTENT_ENCODING) else {
         return response;
     };
+    if response.extensions().get::<PreEncoded>().is_some() {
+        return response;
+    }
     let tagged = match (encoding.to_str(), response.headers().get(header::ETAG)) {
         (Ok(encoding), Some(etag)) => etag
             .to_str()

@@ -5,10 +5,13 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::HeaderMap;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
-use crate::catalog::{Catalog, Part};
+use super::encoding::{Encoding, negotiate};
+use super::fast::representation;
+use crate::catalog::{Catalog, Part, Resource};
 use crate::problem::ApiError;
 use crate::state::AppState;
 
@@ -21,12 +24,10 @@ pub(super) struct PodRef {
 }
 
 impl PodRef {
-    /// `GET /pods/{pod}` or one of its parts: the body rendered at load.
-    pub(super) async fn serve(self, part: Part) -> Response {
-        self.catalog
-            .pod_body(self.position, part)
-            .clone()
-            .into_response()
+    /// `GET /pods/{pod}` or one of its parts: the body rendered at load, in the coding
+    /// the request prefers.
+    pub(super) async fn serve(self, part: Part, headers: HeaderMap) -> Response {
+        prerendered(self.catalog.pod_body(self.position, part), &headers)
     }
 }
 
@@ -65,4 +66,10 @@ where
         let Json(value) = Json::<T>::from_request(req, state).await?;
         Ok(Self(value))
     }
+}
+
+/// A pre-rendered resource in the coding `headers` prefer. If they accept none, the
+/// identity, which the compression layer then answers with 406, as for any route.
+pub(super) fn prerendered(resource: &Resource, headers: &HeaderMap) -> Response {
+    representation(resource, negotiate(headers).unwrap_or(Encoding::Identity))
 }

@@ -2,11 +2,11 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{ApiJson, PodRef};
+use super::extract::{ApiJson, PodRef, prerendered};
 use super::routes::ROUTES;
 use crate::bucket::BucketName;
 use crate::catalog::Rendered;
@@ -122,8 +122,8 @@ pub(super) async fn openapi() -> Response {
 }
 
 /// `GET /pods`: a summary of every pod, in table order.
-pub(super) async fn list_pods(State(state): State<AppState>) -> Response {
-    state.catalog().pods_body().clone().into_response()
+pub(super) async fn list_pods(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    prerendered(state.catalog().pods_body(), &headers)
 }
 
 /// The body of `POST /pods/{pod}/bucket-policy`.

@@ -1,13 +1,19 @@
-//! The HTTP layer: the router built from the route table, inside the envelope.
+//! The HTTP layer: the router built from the route table, inside the envelope, behind
+//! the fast path.
 //!
+//! - `fast`: the application as served, [`App`]: the pre-rendered GETs answered at once,
+//!   everything else through the router;
 //! - [`routes`]: the route table, every fact about each route;
 //! - `handlers`: the handlers, which only translate between HTTP and the catalog;
 //! - `extract`: the pod a path names, and JSON bodies;
+//! - `encoding`: which content coding a request accepts, for the pre-rendered resources;
 //! - [`envelope`]: the one layer around every route (request id, access log, metrics,
 //!   caching, problem bodies for bare errors, nosniff).
 
+pub(crate) mod encoding;
 pub mod envelope;
 mod extract;
+mod fast;
 mod handlers;
 pub mod routes;
 
@@ -15,12 +21,13 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Method, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::routing::{MethodRouter, get, post};
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 
+pub use fast::{App, AppFuture};
 pub use handlers::OPENAPI_YAML;
 pub use routes::{CachePolicy, ROUTES, Route};
 
@@ -34,21 +41,29 @@ use handlers::{
 };
 use routes::Handler;
 
-/// The application: every route, inside CORS, compression, the request timeout and the
-/// body limit, all inside the envelope (`http::envelope`).
+/// The application as served: the fast path for the pre-rendered GETs, then [`router`].
+pub fn app(state: AppState) -> App {
+    let cors = cors_layer(state.settings());
+    App::new(state.clone(), routed(state, |_| true, &cors), &cors)
+}
+
+/// Every route, inside CORS, compression, the request timeout and the body limit, all
+/// inside the envelope (`http::envelope`): what [`app`] does for every request its fast
+/// path leaves.
 pub fn router(state: AppState) -> Router {
-    app(state, |_| true)
+    let cors = cors_layer(state.settings());
+    routed(state, |_| true, &cors)
 }
 
 /// The admin listener's application: only the operational routes, in the same envelope,
 /// so that they answer, are counted and are logged as on the main listener.
-pub fn admin_router(state: AppState) -> Router {
-    app(state, |route| route.admin)
+pub fn admin_app(state: AppState) -> App {
+    let cors = cors_layer(state.settings());
+    App::routed(routed(state, |route| route.admin, &cors))
 }
 
-fn app(state: AppState, serves: impl Fn(&Route) -> bool) -> Router {
-    let settings = state.settings();
-    let cors = CorsLayer::new()
+fn cors_layer(settings: &crate::state::HttpSettings) -> CorsLayer {
+    CorsLayer::new()
         .allow_origin(if settings.cors_origins.is_empty() {
             AllowOrigin::any()
         } else {
@@ -61,7 +76,11 @@ fn app(state: AppState, serves: impl Fn(&Route) -> bool) -> Router {
             X_REQUEST_ID.clone(),
         ])
         .expose_headers([header::ETAG, X_REQUEST_ID.clone()])
-        .max_age(Duration::from_secs(3600));
+        .max_age(Duration::from_secs(3600))
+}
+
+fn routed(state: AppState, serves: impl Fn(&Route) -> bool, cors: &CorsLayer) -> Router {
+    let settings = state.settings();
 
     // The request timeout bounds the routes that read a body. GET handlers read none and
     // answer from memory; a client slow to send its headers is the server's header-read
@@ -89,7 +108,7 @@ fn app(state: AppState, serves: impl Fn(&Route) -> bool) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(CompressionLayer::new().gzip(true).br(true))
-        .layer(cors)
+        .layer(cors.clone())
         .layer(envelope::EnvelopeLayer::new(state.clone()))
         .with_state(state)
 }
@@ -103,7 +122,7 @@ fn method_router(handler: Handler) -> MethodRouter<AppState> {
         Handler::Metrics => get(metrics),
         Handler::OpenApi => get(openapi),
         Handler::ListPods => get(list_pods),
-        Handler::Pod(part) => get(move |pod: PodRef| pod.serve(part)),
+        Handler::Pod(part) => get(move |pod: PodRef, headers: HeaderMap| pod.serve(part, headers)),
         Handler::LambdaArn => get(lambda_arn),
         Handler::BucketPolicy => post(bucket_policy),
         Handler::Lookup => get(lookup),

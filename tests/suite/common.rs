@@ -62,7 +62,7 @@ impl TestApp {
     }
 
     pub async fn request(&self, request: Request<Body>) -> TestResponse {
-        let response = podmeta::router(self.state.clone())
+        let response = podmeta::app(self.state.clone())
             .oneshot(request)
             .await
             .expect("the router is infallible");

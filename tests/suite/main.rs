@@ -10,6 +10,7 @@ mod connections;
 mod contract;
 mod deploy;
 mod documents;
+mod fast_path;
 mod hostile;
 mod http_behaviour;
 mod lookup;
