@@ -164,7 +164,7 @@ fn serve(cli: Cli) -> ExitCode {
     match format {
         LogFormat::Text => logs.init(),
         LogFormat::Json => logs
-            .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+            .fmt_fields(podmeta::JsonObjectFields)
             .event_format(podmeta::JsonLines)
             .init(),
     }

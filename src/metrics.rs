@@ -7,8 +7,8 @@
 use std::time::{Duration, SystemTime};
 
 use prometheus::{
-    CounterVec, Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    CounterVec, Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec,
+    IntGauge, IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use axum::http::StatusCode;
@@ -21,6 +21,20 @@ const LATENCY_BUCKETS: [f64; 14] = [
     0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0,
     10.0,
 ];
+
+/// A request's counter and latency histogram, for one method, route and status.
+#[derive(Clone)]
+pub struct RequestSeries {
+    count: IntCounter,
+    latency: Histogram,
+}
+
+impl RequestSeries {
+    pub fn observe(&self, elapsed: Duration) {
+        self.count.inc();
+        self.latency.observe(elapsed.as_secs_f64());
+    }
+}
 
 /// The metrics of one app.
 pub struct Metrics {
@@ -120,13 +134,18 @@ impl Metrics {
         status: StatusCode,
         elapsed: Duration,
     ) {
-        let status = status.as_str();
-        self.requests
-            .with_label_values(&[method, route, status])
-            .inc();
-        self.latency
-            .with_label_values(&[route])
-            .observe(elapsed.as_secs_f64());
+        self.request_series(method, route, status).observe(elapsed);
+    }
+
+    /// The series a request of this method, route and status counts in, resolved once
+    /// for a caller that will count many (each lookup hashes the labels under a lock).
+    pub fn request_series(&self, method: &str, route: &str, status: StatusCode) -> RequestSeries {
+        RequestSeries {
+            count: self
+                .requests
+                .with_label_values(&[method, route, status.as_str()]),
+            latency: self.latency.with_label_values(&[route]),
+        }
     }
 
     pub fn reload_succeeded(&self) {

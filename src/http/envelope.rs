@@ -108,7 +108,12 @@ where
             let span = request_span(&id);
             let Ok(response) = inner.call(request).instrument(span.clone()).await;
             let response = seal(&state, cache, is_read, if_none_match, id, response);
-            record(&state, method, route, response.status(), start, &span);
+            let status = response.status();
+            let elapsed = start.elapsed();
+            state
+                .metrics()
+                .observe_request(method, route, status, elapsed);
+            access_line(&span, method, route, status, elapsed);
             Ok(response)
         })
     }
@@ -151,19 +156,14 @@ pub(super) fn seal(
     response
 }
 
-/// Counts the answered request and writes its access line, in its span.
-pub(super) fn record(
-    state: &AppState,
+/// Writes the answered request's access line, in its span.
+pub(super) fn access_line(
+    span: &tracing::Span,
     method: &'static str,
     route: &'static str,
     status: StatusCode,
-    start: Instant,
-    span: &tracing::Span,
+    elapsed: std::time::Duration,
 ) {
-    let elapsed = start.elapsed();
-    state
-        .metrics()
-        .observe_request(method, route, status, elapsed);
     let status = status.as_u16();
     span.in_scope(|| {
         tracing::info!(

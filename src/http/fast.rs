@@ -24,12 +24,13 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderValue, Method, Request, header};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::Response;
 use axum::routing::future::RouteFuture;
 use tower::{Layer, Service};
@@ -39,6 +40,7 @@ use super::encoding::{Encoding, negotiate};
 use super::envelope;
 use super::routes::{CachePolicy, Handler, ROUTES};
 use crate::catalog::{Catalog, Part, Resource};
+use crate::metrics::RequestSeries;
 use crate::state::AppState;
 
 /// Marks a response whose coding was chosen by its handler (a pre-rendered resource), so
@@ -162,6 +164,9 @@ struct FastPath {
     /// Per part of a pod: the path after `/pods/{pod}` (`""`, `"/login"`, …), the part
     /// and the route template, from the route table.
     parts: Vec<(&'static str, Part, &'static str)>,
+    /// The metric series of each route (the list, then each part), method (GET, HEAD)
+    /// and status (200, 304), resolved on first use.
+    series: Box<[OnceLock<RequestSeries>]>,
 }
 
 impl FastPath {
@@ -170,7 +175,7 @@ impl FastPath {
             .iter()
             .find(|r| matches!(r.handler, Handler::ListPods))?
             .path;
-        let parts = ROUTES
+        let parts: Vec<_> = ROUTES
             .iter()
             .filter_map(|route| match route.handler {
                 Handler::Pod(part) => {
@@ -180,12 +185,39 @@ impl FastPath {
                 _ => None,
             })
             .collect();
+        let series = (0..(1 + parts.len()) * 4)
+            .map(|_| OnceLock::new())
+            .collect();
         Some(Self {
             state,
             cors: cors_headers_without_origin(cors)?,
             list_route,
             parts,
+            series,
         })
+    }
+
+    /// Counts the request in its metric series.
+    fn count(
+        &self,
+        series: usize,
+        method: &str,
+        route: &str,
+        status: StatusCode,
+        elapsed: Duration,
+    ) {
+        let slot = match status {
+            StatusCode::OK => self.series.get(series),
+            StatusCode::NOT_MODIFIED => self.series.get(series + 1),
+            _ => None,
+        };
+        let metrics = self.state.metrics();
+        match slot {
+            Some(slot) => slot
+                .get_or_init(|| metrics.request_series(method, route, status))
+                .observe(elapsed),
+            None => metrics.observe_request(method, route, status, elapsed),
+        }
     }
 
     /// What the fast path would answer `request` with, if it takes it: the resource, in
@@ -201,14 +233,15 @@ impl FastPath {
         }
         let rest = request.uri().path().strip_prefix("/pods")?;
         let catalog = self.state.catalog();
-        let (found, route) = if rest.is_empty() {
-            (Found::List, self.list_route)
+        let (found, route, route_index) = if rest.is_empty() {
+            (Found::List, self.list_route, 0)
         } else {
             let rest = rest.strip_prefix('/')?;
             let (id, suffix) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-            let &(_, part, route) = self.parts.iter().find(|(s, ..)| *s == suffix)?;
+            let index = self.parts.iter().position(|(s, ..)| *s == suffix)?;
+            let (_, part, route) = self.parts[index];
             let position = catalog.table().position_ignoring_case(id)?;
-            (Found::Pod(position, part), route)
+            (Found::Pod(position, part), route, index + 1)
         };
         let encoding = negotiate(request.headers())?;
         Some(Resolved {
@@ -217,6 +250,7 @@ impl FastPath {
             route,
             method,
             encoding,
+            series: route_index * 4 + if method == "HEAD" { 2 } else { 0 },
         })
     }
 
@@ -229,6 +263,7 @@ impl FastPath {
             route,
             method,
             encoding,
+            series,
         } = self.resolve(request)?;
         let resource = match found {
             Found::List => catalog.pods_body(),
@@ -256,7 +291,10 @@ impl FastPath {
             id,
             response,
         );
-        envelope::record(&self.state, method, route, response.status(), start, &span);
+        let status = response.status();
+        let elapsed = start.elapsed();
+        self.count(series, method, route, status, elapsed);
+        envelope::access_line(&span, method, route, status, elapsed);
         Some(response)
     }
 }
@@ -269,6 +307,8 @@ struct Resolved {
     route: &'static str,
     method: &'static str,
     encoding: Encoding,
+    /// The first of its two metric series (200, then 304) in [`FastPath::series`].
+    series: usize,
 }
 
 /// Which resource of the catalog.
