@@ -219,9 +219,16 @@ fn serve(cli: Cli) -> ExitCode {
         keep_alive_timeout: cli.keep_alive_timeout.into(),
         shutdown_timeout: cli.shutdown_timeout.into(),
         max_connections: fit.max_connections,
+        ..ServerSettings::default()
     };
 
-    let runtime = match tokio::runtime::Runtime::new() {
+    // This runtime accepts connections, serves the admin listener, reloads the table and
+    // waits for signals; the connections themselves are served on one worker thread per
+    // core (`podmeta::serve`). One thread is plenty for that.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("podmeta: cannot start the async runtime: {e}");

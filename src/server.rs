@@ -51,6 +51,9 @@ pub struct ServerSettings {
     pub shutdown_timeout: Duration,
     /// The most connections open at once on the main listener.
     pub max_connections: usize,
+    /// How many threads serve connections: by default, the cores this process may use
+    /// (which counts a container's CPU limit).
+    pub workers: usize,
 }
 
 impl Default for ServerSettings {
@@ -60,6 +63,7 @@ impl Default for ServerSettings {
             keep_alive_timeout: Duration::from_secs(75),
             shutdown_timeout: Duration::from_secs(10),
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            workers: std::thread::available_parallelism().map_or(1, usize::from),
         }
     }
 }
@@ -122,13 +126,29 @@ pub async fn serve(
         );
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = admin_app(state.clone());
-        let task = tokio::spawn(accept_loop(listener, pool.clone(), app, async {
-            let _ = stopped.await;
-        }));
+        // The probes are served here, not on the workers, so that a flood of the main
+        // port does not delay them.
+        let task = tokio::spawn(accept_loop(
+            listener,
+            pool.clone(),
+            app,
+            Workers::none(),
+            async {
+                let _ = stopped.await;
+            },
+        ));
         (pool, stop, task)
     });
 
-    accept_loop(main, pool.clone(), app(state.clone()), shutdown).await;
+    let workers = Workers::start(settings.workers);
+    accept_loop(
+        main,
+        pool.clone(),
+        app(state.clone()),
+        workers.clone(),
+        shutdown,
+    )
+    .await;
     state.start_draining();
     tracing::info!(
         timeout_s = settings.shutdown_timeout.as_secs_f64(),
@@ -163,6 +183,7 @@ async fn accept_loop(
     listener: TcpListener,
     pool: Arc<Pool>,
     app: App,
+    workers: Workers,
     shutdown: impl Future<Output = ()>,
 ) {
     let mut builder = http1::Builder::new();
@@ -197,10 +218,10 @@ async fn accept_loop(
             Ok((stream, _peer)) => {
                 // Small JSON answers: send them now rather than wait to fill a segment.
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(
-                    pool.clone()
-                        .serve(builder.clone(), permit, stream, app.clone()),
-                );
+                let (pool, builder, app) = (pool.clone(), builder.clone(), app.clone());
+                workers.serve(stream, move |stream| {
+                    pool.serve(builder, permit, stream, app)
+                });
             }
             Err(e) => {
                 // Out of file descriptors, say: back off rather than spin.
@@ -208,6 +229,113 @@ async fn accept_loop(
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         }
+    }
+}
+
+/// Where connections are served: one current-thread runtime per core, each on a thread
+/// of its own, to which the accept loop hands connections in turn.
+///
+/// On tokio's multi-threaded runtime, one I/O driver wakes connection tasks on whichever
+/// worker, and idle workers steal from busy ones: at 2,000 connections that cross-core
+/// traffic cost more than the requests (`bench/RESULTS.md`). Here a connection lives on
+/// one thread, with its own I/O driver and timers, from accept to close, as in nginx's
+/// one worker process per core. The accept loop, the cap and the time limits stay one.
+#[derive(Clone)]
+struct Workers(Arc<WorkerSet>);
+
+struct WorkerSet {
+    handles: Vec<tokio::runtime::Handle>,
+    next: std::sync::atomic::AtomicUsize,
+    /// Dropping these stops the workers' runtimes, and any connection still on them.
+    _stops: Vec<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Workers {
+    /// No workers: connections are served on the caller's runtime.
+    fn none() -> Self {
+        Self(Arc::new(WorkerSet {
+            handles: Vec::new(),
+            next: Default::default(),
+            _stops: Vec::new(),
+        }))
+    }
+
+    /// Starts `count` workers. One that cannot start is logged and left out; with none,
+    /// connections are served on the caller's runtime.
+    fn start(count: usize) -> Self {
+        let mut handles = Vec::with_capacity(count);
+        let mut stops = Vec::with_capacity(count);
+        for index in 0..count {
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let (started, handle) = std::sync::mpsc::sync_channel(1);
+            let spawned = std::thread::Builder::new()
+                .name(format!("podmeta-worker-{index}"))
+                .spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build();
+                    match runtime {
+                        Ok(runtime) => {
+                            let _ = started.send(Ok(runtime.handle().clone()));
+                            runtime.block_on(async {
+                                let _ = stopped.await;
+                            });
+                        }
+                        Err(e) => {
+                            let _ = started.send(Err(e));
+                        }
+                    }
+                });
+            let outcome = match spawned {
+                Ok(_thread) => handle
+                    .recv()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("the thread ended"))),
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(handle) => {
+                    handles.push(handle);
+                    stops.push(stop);
+                }
+                Err(e) => tracing::warn!(worker = index, error = %e, "a worker could not start"),
+            }
+        }
+        Self(Arc::new(WorkerSet {
+            handles,
+            next: Default::default(),
+            _stops: stops,
+        }))
+    }
+
+    /// Serves `stream` with `serve` on the next worker in turn.
+    fn serve<F>(
+        &self,
+        stream: tokio::net::TcpStream,
+        serve: impl FnOnce(tokio::net::TcpStream) -> F + Send + 'static,
+    ) where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let set = &self.0;
+        if set.handles.is_empty() {
+            tokio::spawn(serve(stream));
+            return;
+        }
+        // The socket moves to the worker's I/O driver: out of this one as a std socket
+        // (still non-blocking), into the worker's inside its runtime.
+        let stream = match stream.into_std() {
+            Ok(stream) => stream,
+            Err(e) => {
+                tracing::warn!(error = %e, "an accepted connection could not be handed on");
+                return;
+            }
+        };
+        let index = set.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % set.handles.len();
+        set.handles[index].spawn(async move {
+            match tokio::net::TcpStream::from_std(stream) {
+                Ok(stream) => serve(stream).await,
+                Err(e) => tracing::warn!(error = %e, "an accepted connection could not be served"),
+            }
+        });
     }
 }
 
@@ -233,5 +361,53 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => tracing::info!("SIGINT received"),
         () = terminate => tracing::info!("SIGTERM received"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Accepts one connection on a loopback listener and hands it to `workers`; returns
+    /// the name of the thread that served it.
+    async fn served_on(workers: &Workers) -> String {
+        let listener = bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let address = listener.local_addr().unwrap();
+        let _client = tokio::net::TcpStream::connect(address).await.unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        workers.serve(stream, move |stream| async move {
+            // The stream works on the thread it was handed to.
+            let _ = stream.peer_addr();
+            let name = std::thread::current().name().unwrap_or("").to_owned();
+            let _ = tx.send(name);
+        });
+        rx.await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn connections_are_served_on_the_workers_in_turn() {
+        let workers = Workers::start(2);
+        assert_eq!(workers.0.handles.len(), 2);
+        let mut names = Vec::new();
+        for _ in 0..4 {
+            names.push(served_on(&workers).await);
+        }
+        assert_eq!(
+            names,
+            [
+                "podmeta-worker-0",
+                "podmeta-worker-1",
+                "podmeta-worker-0",
+                "podmeta-worker-1"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn without_workers_connections_are_served_on_the_callers_runtime() {
+        let here = std::thread::current().name().unwrap_or("").to_owned();
+        assert_eq!(served_on(&Workers::none()).await, here);
+        assert_eq!(served_on(&Workers::start(0)).await, here);
     }
 }
