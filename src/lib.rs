@@ -68,7 +68,7 @@ mod table;
 pub use catalog::Catalog;
 pub use healthcheck::probe as healthcheck;
 pub use http::{App, AppFuture, CachePolicy, OPENAPI_YAML, ROUTES, Route, app, router};
-pub use log_format::{JsonLines, JsonObjectFields};
+pub use log_format::{AccessLog, JsonLines, JsonObjectFields};
 pub use log_writer::batch_writer;
 pub use reload::{ignore_sighup_for_the_builtin_table, watch as watch_table};
 pub use server::{DEFAULT_BIND, Listeners, ServerSettings, bind, serve, shutdown_signal};

@@ -93,8 +93,9 @@ pub fn batch_writer<W: Write + Send + 'static>(mut sink: W) -> (BatchWriter, Flu
     )
 }
 
-impl Write for BatchWriter {
-    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
+impl BatchWriter {
+    /// Appends `line` to the next batch; if the buffer is full, drops and counts it.
+    pub fn push(&self, line: &[u8]) {
         let mut buffer = self
             .shared
             .buffer
@@ -109,6 +110,12 @@ impl Write for BatchWriter {
                 self.shared.wake.notify_one();
             }
         }
+    }
+}
+
+impl Write for BatchWriter {
+    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
+        self.push(line);
         Ok(line.len())
     }
 

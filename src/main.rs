@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::http::HeaderValue;
 use clap::{Parser, Subcommand, ValueEnum};
-use podmeta::{AppState, Catalog, HttpSettings, ServerSettings, Table};
+use podmeta::{AccessLog, AppState, Catalog, HttpSettings, ServerSettings, Table};
 use tracing_subscriber::EnvFilter;
 
 /// Exit code for a table that can't be loaded, as for any usage error.
@@ -160,14 +160,19 @@ fn serve(cli: Cli) -> ExitCode {
         });
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(writer);
-    match format {
-        LogFormat::Text => logs.init(),
-        LogFormat::Json => logs
-            .fmt_fields(podmeta::JsonObjectFields)
-            .event_format(podmeta::JsonLines)
-            .init(),
-    }
+        .with_writer(writer.clone());
+    let access_log = match format {
+        LogFormat::Text => {
+            logs.init();
+            AccessLog::Tracing
+        }
+        LogFormat::Json => {
+            logs.fmt_fields(podmeta::JsonObjectFields)
+                .event_format(podmeta::JsonLines)
+                .init();
+            AccessLog::Json(writer)
+        }
+    };
 
     // The table is loaded before the port is bound: a bad table never accepts a request.
     let table = match &cli.config {
@@ -195,6 +200,7 @@ fn serve(cli: Cli) -> ExitCode {
         cache_max_age: cli.cache_max_age,
         cors_origins,
         request_timeout: cli.request_timeout.into(),
+        access_log,
     };
     let fit = podmeta::capacity::fit(
         cli.max_connections,

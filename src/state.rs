@@ -9,6 +9,7 @@ use arc_swap::ArcSwap;
 use axum::http::HeaderValue;
 
 use crate::catalog::Catalog;
+use crate::log_format::AccessLog;
 use crate::metrics::Metrics;
 
 /// How the HTTP layer behaves; set from the command line.
@@ -21,6 +22,8 @@ pub struct HttpSettings {
     /// How long a request that reads a body may take, body included, before it is
     /// answered 408.
     pub request_timeout: Duration,
+    /// Where the fast path writes its access lines.
+    pub access_log: AccessLog,
 }
 
 impl Default for HttpSettings {
@@ -29,6 +32,7 @@ impl Default for HttpSettings {
             cache_max_age: 300,
             cors_origins: Vec::new(),
             request_timeout: Duration::from_secs(10),
+            access_log: AccessLog::default(),
         }
     }
 }

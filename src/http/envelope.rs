@@ -31,6 +31,7 @@ use tracing::Instrument;
 
 use super::fast::PreEncoded;
 use super::routes::{CachePolicy, find_route};
+use crate::log_format::Access;
 use crate::problem::{ApiError, PROBLEM_JSON};
 use crate::state::AppState;
 
@@ -164,17 +165,15 @@ pub(super) fn access_line(
     status: StatusCode,
     elapsed: std::time::Duration,
 ) {
-    let status = status.as_u16();
-    span.in_scope(|| {
-        tracing::info!(
-            target: "podmeta::access",
-            method,
-            route,
-            status,
-            latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-            "request"
-        );
-    });
+    let access = Access {
+        method,
+        route,
+        status: status.as_u16(),
+        latency_us: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+        // The span carries it.
+        request_id: "",
+    };
+    span.in_scope(|| access.trace());
 }
 
 /// An encoded body is a different representation from the identity one, so its strong

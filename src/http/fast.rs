@@ -40,6 +40,7 @@ use super::encoding::{Encoding, negotiate};
 use super::envelope;
 use super::routes::{CachePolicy, Handler, ROUTES};
 use crate::catalog::{Catalog, Part, Resource};
+use crate::log_format::{ACCESS_TARGET, Access};
 use crate::metrics::RequestSeries;
 use crate::state::AppState;
 
@@ -270,8 +271,6 @@ impl FastPath {
             Found::Pod(position, part) => catalog.pod_body(position, part),
         };
         let headers = request.headers();
-        let id = envelope::request_id(headers);
-        let span = envelope::request_span(&id);
         let mut response = representation(resource, encoding);
         let length = resource.variant(encoding).body.len();
         if method == "HEAD" {
@@ -288,13 +287,27 @@ impl FastPath {
             CachePolicy::Public,
             true,
             headers.get(header::IF_NONE_MATCH).cloned(),
-            id,
+            envelope::request_id(headers),
             response,
         );
         let status = response.status();
         let elapsed = start.elapsed();
         self.count(series, method, route, status, elapsed);
-        envelope::access_line(&span, method, route, status, elapsed);
+        if tracing::enabled!(target: ACCESS_TARGET, tracing::Level::INFO) {
+            let id = response.headers().get(&envelope::X_REQUEST_ID);
+            let request_id = id.and_then(|id| id.to_str().ok()).unwrap_or_default();
+            let access = Access {
+                method,
+                route,
+                status: status.as_u16(),
+                latency_us: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+                request_id,
+            };
+            if !self.state.settings().access_log.write_direct(&access) {
+                let span = tracing::info_span!("request", request_id);
+                envelope::access_line(&span, method, route, status, elapsed);
+            }
+        }
         Some(response)
     }
 }
