@@ -129,7 +129,9 @@ fn broken_rules(prefix: &BucketPrefix, name: &str) -> Vec<BucketRule> {
     let b = name.as_bytes();
     let is_end = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     let checks = [
-        (BucketRule::Length, (3..=63).contains(&b.len())),
+        // Counted in characters, as the rule says: a name with a non-ASCII letter breaks
+        // the character rule, not this one too.
+        (BucketRule::Length, (3..=63).contains(&name.chars().count())),
         (BucketRule::Characters, b.iter().all(|&c| is_bucket_byte(c))),
         (BucketRule::Ends, is_end(b.first()) && is_end(b.last())),
         (BucketRule::AdjacentPeriods, !name.contains("..")),
@@ -192,6 +194,15 @@ mod tests {
             [Length]
         );
         assert_eq!(broken("mp-forwarding-Acme"), [Characters]);
+        // 39 characters, 53 bytes: only the characters are wrong.
+        let accented = format!("mp-forwarding-{}", "é".repeat(14) + "abcdefghijk");
+        assert_eq!((accented.chars().count(), accented.len()), (39, 53));
+        assert_eq!(broken(&accented), [Characters]);
+        // 45 characters, 75 bytes.
+        let wide = format!("mp-forwarding-{}a", "é".repeat(30));
+        assert_eq!(broken(&wide), [Characters]);
+        let too_long = format!("mp-forwarding-{}a", "é".repeat(49));
+        assert_eq!(broken(&too_long), [Length, Characters]);
         assert_eq!(broken("mp-forwarding-acme_1"), [Characters]);
         assert_eq!(broken("mp-forwarding-acme-"), [Ends]);
         assert_eq!(broken("mp-forwarding-a..b"), [AdjacentPeriods]);

@@ -221,3 +221,19 @@ async fn nul_bytes_bad_request_lines_and_unknown_methods_are_4xx() {
         "the server stopped answering: {health}"
     );
 }
+
+#[tokio::test]
+async fn a_name_with_non_ascii_letters_breaks_the_character_rule_and_not_the_length_one() {
+    let app = crate::common::spawn_app();
+    // 39 characters, 53 bytes.
+    let name = format!("mp-forwarding-{}abcdefghijk", "é".repeat(14));
+    let body = serde_json::json!({ "bucket": name }).to_string();
+    let problem = app.post_bucket_policy("eu1", &body).await.problem(422);
+    let rules: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(rules, ["characters"], "{problem}");
+}
