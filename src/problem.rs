@@ -166,6 +166,9 @@ impl ApiError {
                 StatusCode::NOT_ACCEPTABLE => {
                     "No representation matches the request's Accept-Encoding.".into()
                 }
+                StatusCode::PRECONDITION_FAILED => {
+                    "If-Match names no entity tag of the current representation.".into()
+                }
                 other => format!(
                     "The request failed: {}.",
                     other.canonical_reason().unwrap_or("error")

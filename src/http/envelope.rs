@@ -7,7 +7,8 @@
 //!   path or query string: a query string may carry an API key (`/lookup?api_key=…`);
 //! - after compression, a strong ETag per encoding (`"abc"` → `"abc-gzip"`): a compressed
 //!   body is another representation;
-//! - `If-None-Match` → 304; `Cache-Control` (`public, max-age=N` for a resource,
+//! - `If-Match` that fails → 412, `If-None-Match` that matches → 304, each header read
+//!   over all its lines; `Cache-Control` (`public, max-age=N` for a resource,
 //!   `no-store` for errors, POST answers and the operational endpoints) and `Vary`;
 //! - an error that a layer made without a problem+json body (a timeout, a refused
 //!   encoding) gets the one problem shape, keeping its other headers;
@@ -104,11 +105,11 @@ where
             let cache = route.map_or(CachePolicy::NoStore, |r| r.cache);
             let route = route.map_or(UNMATCHED, |r| r.path);
             let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
-            let if_none_match = request.headers().get(header::IF_NONE_MATCH).cloned();
+            let preconditions = Preconditions::of(request.headers());
 
             let span = request_span(&id);
             let Ok(response) = inner.call(request).instrument(span.clone()).await;
-            let response = seal(&state, cache, is_read, if_none_match, id, response);
+            let response = seal(&state, cache, is_read, preconditions, id, response);
             let status = response.status();
             let elapsed = start.elapsed();
             state
@@ -141,12 +142,12 @@ pub(super) fn seal(
     state: &AppState,
     cache: CachePolicy,
     is_read: bool,
-    if_none_match: Option<HeaderValue>,
+    preconditions: Preconditions,
     id: HeaderValue,
     response: Response,
 ) -> Response {
     let response = tag_etag_with_encoding(response);
-    let response = cache_and_revalidate(state, cache, is_read, if_none_match, response);
+    let response = cache_and_revalidate(state, cache, is_read, preconditions, response);
     let mut response = problem_for_bare_error(response);
     let headers = response.headers_mut();
     headers.insert(X_REQUEST_ID.clone(), id);
@@ -200,13 +201,33 @@ fn tag_etag_with_encoding(mut response: Response) -> Response {
     response
 }
 
-/// Says how long a response may be cached, and answers a matching `If-None-Match` with a
-/// 304 that keeps every header but those of the body it no longer has (RFC 9110 §15.4.5).
+/// A request's conditional headers, each over all its lines: RFC 9110 §5.3 makes repeated
+/// lines of a list header one list.
+#[derive(Debug, Default)]
+pub(super) struct Preconditions {
+    if_match: Vec<HeaderValue>,
+    if_none_match: Vec<HeaderValue>,
+}
+
+impl Preconditions {
+    pub(super) fn of(headers: &HeaderMap) -> Self {
+        let all = |name| headers.get_all(name).iter().cloned().collect();
+        Self {
+            if_match: all(header::IF_MATCH),
+            if_none_match: all(header::IF_NONE_MATCH),
+        }
+    }
+}
+
+/// Says how long a response may be cached, and evaluates the preconditions of a read in
+/// RFC 9110 §13.2.2's order: an `If-Match` that fails is a 412; then a matching
+/// `If-None-Match` is a 304 that keeps every header but those of the body it no longer
+/// has (§15.4.5).
 fn cache_and_revalidate(
     state: &AppState,
     cache: CachePolicy,
     is_read: bool,
-    if_none_match: Option<HeaderValue>,
+    preconditions: Preconditions,
     mut response: Response,
 ) -> Response {
     let no_store = HeaderValue::from_static("no-store");
@@ -215,6 +236,23 @@ fn cache_and_revalidate(
             .headers_mut()
             .insert(header::CACHE_CONTROL, no_store);
         return response;
+    }
+    if !preconditions.if_match.is_empty() {
+        let etag = response.headers().get(header::ETAG);
+        let holds = preconditions.if_match.iter().any(|list| {
+            list.as_bytes().trim_ascii() == b"*"
+                || etag.is_some_and(|etag| {
+                    tag_list_matches(list.as_bytes(), etag.as_bytes(), Comparison::Strong)
+                })
+        });
+        if !holds {
+            // problem_for_bare_error gives it the problem body, and drops the old body's
+            // headers.
+            let (mut parts, _) = response.into_parts();
+            parts.status = StatusCode::PRECONDITION_FAILED;
+            parts.headers.insert(header::CACHE_CONTROL, no_store);
+            return Response::from_parts(parts, Body::empty());
+        }
     }
     let headers = response.headers_mut();
     // A handler that knows better for this one answer (a lookup by API key) has said so.
@@ -228,10 +266,12 @@ fn cache_and_revalidate(
     if !vary_names(headers, "accept-encoding") {
         headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
-    let matches = match (&if_none_match, headers.get(header::ETAG)) {
-        (Some(wanted), Some(etag)) => etag_list_matches(wanted.as_bytes(), etag.as_bytes()),
-        _ => false,
-    };
+    let matches = headers.get(header::ETAG).is_some_and(|etag| {
+        preconditions.if_none_match.iter().any(|list| {
+            list.as_bytes().trim_ascii() == b"*"
+                || tag_list_matches(list.as_bytes(), etag.as_bytes(), Comparison::Weak)
+        })
+    });
     if !matches {
         return response;
     }
@@ -318,28 +358,38 @@ fn vary_names(headers: &HeaderMap, name: &str) -> bool {
     })
 }
 
-/// Whether an `If-None-Match` value (`*`, or a list of entity tags) matches `etag`, with
-/// the weak comparison RFC 9110 §13.1.2 prescribes for it.
-pub fn etag_list_matches(if_none_match: &[u8], etag: &[u8]) -> bool {
-    let Ok(list) = std::str::from_utf8(if_none_match) else {
+/// How two entity tags are compared (RFC 9110 §8.8.3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Comparison {
+    /// `If-Match`: both strong, and equal.
+    Strong,
+    /// `If-None-Match`: equal once any `W/` is set aside.
+    Weak,
+}
+
+/// Whether a list of entity tags (one header line; `*` is the caller's) names `etag`.
+fn tag_list_matches(list: &[u8], etag: &[u8], comparison: Comparison) -> bool {
+    let (Ok(list), Ok(etag)) = (std::str::from_utf8(list), std::str::from_utf8(etag)) else {
         return false;
     };
-    let Ok(etag) = std::str::from_utf8(etag) else {
-        return false;
-    };
-    let opaque = |tag: &str| -> Option<String> {
+    // The opaque tag, and whether it was weak; None if it is not an entity tag.
+    let parse = |tag: &str| -> Option<(String, bool)> {
         let tag = tag.trim();
-        let tag = tag.strip_prefix("W/").unwrap_or(tag);
-        (tag.len() >= 2 && tag.starts_with('"') && tag.ends_with('"')).then(|| tag.to_owned())
+        let (tag, weak) = match tag.strip_prefix("W/") {
+            Some(tag) => (tag, true),
+            None => (tag, false),
+        };
+        (tag.len() >= 2 && tag.starts_with('"') && tag.ends_with('"'))
+            .then(|| (tag.to_owned(), weak))
     };
-    let Some(ours) = opaque(etag) else {
+    let Some((ours, ours_weak)) = parse(etag) else {
         return false;
     };
-    list.trim() == "*"
-        || list
-            .split(',')
-            .filter_map(opaque)
-            .any(|theirs| theirs == ours)
+    list.split(',')
+        .filter_map(parse)
+        .any(|(theirs, theirs_weak)| {
+            theirs == ours && (comparison == Comparison::Weak || !(ours_weak || theirs_weak))
+        })
 }
 
 #[cfg(test)]
@@ -348,14 +398,24 @@ mod tests {
 
     #[test]
     fn if_none_match_uses_weak_comparison_over_a_list() {
-        assert!(etag_list_matches(b"\"a\"", b"\"a\""));
-        assert!(etag_list_matches(b"W/\"a\"", b"\"a\""));
-        assert!(etag_list_matches(b"\"x\", \"a\"", b"\"a\""));
-        assert!(etag_list_matches(b"*", b"\"a\""));
-        assert!(!etag_list_matches(b"\"b\"", b"\"a\""));
-        assert!(!etag_list_matches(b"a", b"\"a\""));
-        assert!(!etag_list_matches(b"", b"\"a\""));
-        assert!(!etag_list_matches(b"\"a-gzip\"", b"\"a\""));
+        let weak = |list: &[u8], etag: &[u8]| tag_list_matches(list, etag, Comparison::Weak);
+        assert!(weak(b"\"a\"", b"\"a\""));
+        assert!(weak(b"W/\"a\"", b"\"a\""));
+        assert!(weak(b"\"x\", \"a\"", b"\"a\""));
+        assert!(!weak(b"\"b\"", b"\"a\""));
+        assert!(!weak(b"a", b"\"a\""));
+        assert!(!weak(b"", b"\"a\""));
+        assert!(!weak(b"\"a-gzip\"", b"\"a\""));
+    }
+
+    #[test]
+    fn if_match_uses_strong_comparison() {
+        let strong = |list: &[u8], etag: &[u8]| tag_list_matches(list, etag, Comparison::Strong);
+        assert!(strong(b"\"a\"", b"\"a\""));
+        assert!(strong(b"\"x\" , \"a\"", b"\"a\""));
+        assert!(!strong(b"W/\"a\"", b"\"a\""));
+        assert!(!strong(b"\"a\"", b"W/\"a\""));
+        assert!(!strong(b"\"nope\"", b"\"a\""));
     }
 
     #[test]

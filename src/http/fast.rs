@@ -29,7 +29,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, HttpBody as _};
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::Response;
 use axum::routing::future::RouteFuture;
@@ -272,24 +272,29 @@ impl FastPath {
         };
         let headers = request.headers();
         let mut response = representation(resource, encoding);
-        let length = resource.variant(encoding).body.len();
-        if method == "HEAD" {
-            // As the router does: the length of the body a GET would have, and no body.
-            *response.body_mut() = Body::empty();
-        }
         let response_headers = response.headers_mut();
-        response_headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
         for (name, value) in &self.cors {
             response_headers.append(name, value.clone());
         }
-        let response = envelope::seal(
+        let mut response = envelope::seal(
             &self.state,
             CachePolicy::Public,
             true,
-            headers.get(header::IF_NONE_MATCH).cloned(),
+            envelope::Preconditions::of(headers),
             envelope::request_id(headers),
             response,
         );
+        // As the router does last: the length of the body (a GET's, for a HEAD too), then
+        // no body for a HEAD.
+        if let Some(length) = response.body().size_hint().exact() {
+            response
+                .headers_mut()
+                .entry(header::CONTENT_LENGTH)
+                .or_insert_with(|| HeaderValue::from(length));
+        }
+        if method == "HEAD" {
+            *response.body_mut() = Body::empty();
+        }
         let status = response.status();
         let elapsed = start.elapsed();
         self.count(series, method, route, status, elapsed);

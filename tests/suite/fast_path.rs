@@ -1,6 +1,7 @@
 //! The fast path answers the pre-rendered GETs exactly as the router does: the same
 //! status, headers and bytes for every resource of every pod, in every coding, with and
-//! without a matching `If-None-Match`, and under either CORS setting. It takes every
+//! without a matching `If-None-Match`, with a failing `If-Match`, and under either CORS
+//! setting. It takes every
 //! request it should, and leaves the ones whose answer depends on what it does not do.
 
 use axum::body::Body;
@@ -99,7 +100,15 @@ async fn assert_both_paths_agree(state: AppState) {
                 let routed = answer(router.clone(), request(&method, &path, &headers)).await;
                 assert_eq!(fast, routed, "{method} {path} {coding:?} revalidated");
                 assert_eq!(fast.0, 304);
-                compared += 2;
+
+                // A failed If-Match: a 412 problem from both.
+                headers.pop();
+                headers.push(("if-match", "\"nope\""));
+                let fast = answer(app.clone(), request(&method, &path, &headers)).await;
+                let routed = answer(router.clone(), request(&method, &path, &headers)).await;
+                assert_eq!(fast, routed, "{method} {path} {coding:?} if-match");
+                assert_eq!(fast.0, 412);
+                compared += 3;
             }
         }
     }

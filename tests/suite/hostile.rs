@@ -237,3 +237,77 @@ async fn a_name_with_non_ascii_letters_breaks_the_character_rule_and_not_the_len
         .collect();
     assert_eq!(rules, ["characters"], "{problem}");
 }
+
+/// The value of `name` in a raw response's head.
+fn header_of(response: &str, name: &str) -> String {
+    let head = response.split("\r\n\r\n").next().unwrap();
+    head.lines()
+        .find_map(|l| {
+            let (n, v) = l.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+        })
+        .unwrap_or_else(|| panic!("no {name} in {head}"))
+}
+
+/// The status code of a raw response: `HTTP/1.1 304 …` → `304`.
+fn status_of(response: &str) -> &str {
+    response.get(9..12).unwrap_or("")
+}
+
+#[tokio::test]
+async fn conditional_headers_are_read_over_all_their_lines_and_if_match_can_fail() {
+    let server = server().await;
+    // A pre-rendered resource (the fast path) and one the router answers.
+    for path in ["/pods/eu1", "/openapi.yaml"] {
+        let etag = header_of(&exchange(&server, &get(path)).await, "etag");
+        let with = |lines: &[String]| {
+            format!(
+                "GET {path} HTTP/1.1\r\nHost: x\r\n{}Connection: close\r\n\r\n",
+                lines.concat()
+            )
+            .into_bytes()
+        };
+        let cases = [
+            // RFC 9110 §5.3: two lines of a list header are one list.
+            (
+                vec![
+                    "If-None-Match: \"x\"\r\n".to_owned(),
+                    format!("If-None-Match: {etag}\r\n"),
+                ],
+                "304",
+            ),
+            (vec!["If-Match: \"nope\"\r\n".to_owned()], "412"),
+            (vec![format!("If-Match: W/{etag}\r\n")], "412"),
+            (
+                vec![
+                    "If-Match: \"nope\"\r\n".to_owned(),
+                    format!("If-Match: {etag}\r\n"),
+                ],
+                "200",
+            ),
+            (vec!["If-Match: *\r\n".to_owned()], "200"),
+            // If-Match is evaluated first (RFC 9110 §13.2.2).
+            (
+                vec![
+                    "If-Match: \"nope\"\r\n".to_owned(),
+                    format!("If-None-Match: {etag}\r\n"),
+                ],
+                "412",
+            ),
+        ];
+        for (lines, expected) in cases {
+            let response = exchange(&server, &with(&lines)).await;
+            assert_eq!(
+                status_of(&response),
+                expected,
+                "{path} {lines:?}\n{response}"
+            );
+            if expected == "412" {
+                assert_client_error(path, &response);
+                assert_eq!(header_of(&response, "cache-control"), "no-store");
+                assert_eq!(header_of(&response, "x-content-type-options"), "nosniff");
+            }
+        }
+    }
+    server.stop().await;
+}
