@@ -28,6 +28,9 @@ pub enum ApiError {
     BadRequest { detail: String },
     /// 413: the body is larger than the service accepts.
     PayloadTooLarge,
+    /// 501: the request uses a feature of HTTP podmeta does not implement (a transfer
+    /// coding other than chunked, which RFC 9112 §6.1 answers so).
+    NotImplemented { detail: String },
     /// 415: the body is not declared as JSON.
     UnsupportedMediaType,
     /// 503: the service is shutting down (`/readyz` only).
@@ -100,6 +103,7 @@ impl ApiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotReady => StatusCode::SERVICE_UNAVAILABLE,
@@ -150,6 +154,7 @@ impl ApiError {
                     .into()
             }
             Self::BadRequest { detail }
+            | Self::NotImplemented { detail }
             | Self::Invalid { detail, .. }
             | Self::NoMatch { detail } => detail.clone(),
             Self::PayloadTooLarge => {

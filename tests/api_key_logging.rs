@@ -17,7 +17,10 @@ use tower::ServiceExt;
 
 /// The body of a GET of `path`, answered in-process by the app.
 async fn get_body(state: &AppState, path: &str) -> String {
-    let request = Request::get(path).body(Body::empty()).unwrap();
+    let request = Request::get(path)
+        .header("host", "podmeta.test")
+        .body(Body::empty())
+        .unwrap();
     let response = podmeta::app(state.clone()).oneshot(request).await.unwrap();
     let body = response.into_body().collect().await.unwrap().to_bytes();
     String::from_utf8(body.to_vec()).unwrap()

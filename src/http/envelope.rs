@@ -24,7 +24,8 @@ use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::{MatchedPath, Request};
+use axum::extract::MatchedPath;
+use axum::http::Request;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
@@ -71,9 +72,9 @@ pub struct Envelope<S> {
     state: AppState,
 }
 
-impl<S> Service<Request> for Envelope<S>
+impl<S> Service<Request<Body>> for Envelope<S>
 where
-    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S: Service<Request<Body>, Response = Response, Error = Infallible> + Clone + Send + 'static,
     S::Future: Send + 'static,
 {
     type Response = Response;
@@ -84,7 +85,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut request: Request) -> Self::Future {
+    fn call(&mut self, mut request: Request<Body>) -> Self::Future {
         // Take the service that was driven to readiness; leave a clone in its place.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
@@ -108,7 +109,22 @@ where
             let preconditions = Preconditions::of(request.headers());
 
             let span = request_span(&id);
-            let Ok(response) = inner.call(request).instrument(span.clone()).await;
+            let response = match refusal(&request) {
+                Some(refused) => {
+                    let unframed = matches!(refused, ApiError::NotImplemented { .. });
+                    let mut response = refused.into_response();
+                    if unframed {
+                        response
+                            .headers_mut()
+                            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                    }
+                    response
+                }
+                None => {
+                    let Ok(response) = inner.call(request).instrument(span.clone()).await;
+                    response
+                }
+            };
             let response = seal(&state, cache, is_read, preconditions, id, response);
             let status = response.status();
             let elapsed = start.elapsed();
@@ -119,6 +135,75 @@ where
             Ok(response)
         })
     }
+}
+
+/// Why a request cannot be answered at all, before any route sees it (RFC 9112):
+///
+/// - an HTTP/1.1 request without `Host`, or any request with an empty one or two of
+///   them (§3.2): 400;
+/// - a target that is not a path (origin form), a full URL (absolute form) or, for
+///   OPTIONS, `*` (§3.2): 400;
+/// - a transfer coding other than chunked (§6.1): 501, and the connection is closed
+///   after it, since where the body ends is then unknown. A proxy that read the header
+///   otherwise would frame the next request differently: request smuggling. Chunked
+///   twice: 400.
+///
+/// hyper parses the request line and headers, but checks none of these.
+pub(super) fn refusal<B>(request: &Request<B>) -> Option<ApiError> {
+    let headers = request.headers();
+    let mut hosts = headers.get_all(header::HOST).iter();
+    let host = match (hosts.next(), hosts.next()) {
+        (Some(_), Some(_)) => Some("more than one Host header"),
+        (Some(host), None) if host.as_bytes().trim_ascii().is_empty() => {
+            Some("an empty Host header")
+        }
+        (None, _) if request.version() >= axum::http::Version::HTTP_11 => Some("no Host header"),
+        _ => None,
+    };
+    if let Some(host) = host {
+        return Some(ApiError::BadRequest {
+            detail: format!(
+                "The request has {host}; HTTP/1.1 needs exactly one, naming the server."
+            ),
+        });
+    }
+    let uri = request.uri();
+    let target_is_sane = match (uri.scheme(), uri.authority()) {
+        (None, None) => {
+            uri.path().starts_with('/')
+                || (uri.path() == "*" && request.method() == Method::OPTIONS)
+        }
+        (Some(_), Some(_)) => true,
+        _ => false,
+    };
+    if !target_is_sane {
+        return Some(ApiError::BadRequest {
+            detail: "The request target must be a path that starts with / (or a full URL).".into(),
+        });
+    }
+    let (mut chunked, mut other) = (0, 0);
+    for coding in headers
+        .get_all(header::TRANSFER_ENCODING)
+        .iter()
+        .flat_map(|value| value.as_bytes().split(|&b| b == b','))
+    {
+        if coding.trim_ascii().eq_ignore_ascii_case(b"chunked") {
+            chunked += 1;
+        } else {
+            other += 1;
+        }
+    }
+    if other > 0 {
+        return Some(ApiError::NotImplemented {
+            detail: "The only transfer coding podmeta reads is chunked.".into(),
+        });
+    }
+    if chunked > 1 {
+        return Some(ApiError::BadRequest {
+            detail: "The body is chunked more than once (RFC 9112 §6.1 forbids it).".into(),
+        });
+    }
+    None
 }
 
 /// The request's id: the client's `X-Request-Id` if sane, else a new one.

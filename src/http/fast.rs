@@ -229,7 +229,7 @@ impl FastPath {
             Method::HEAD => "HEAD",
             _ => return None,
         };
-        if request.headers().contains_key(header::ORIGIN) {
+        if request.headers().contains_key(header::ORIGIN) || envelope::refusal(request).is_some() {
             return None;
         }
         let rest = request.uri().path().strip_prefix("/pods")?;

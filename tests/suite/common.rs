@@ -49,6 +49,9 @@ impl TestResponse {
     }
 }
 
+/// The `Host` the in-process requests name.
+pub const HOST: &str = "podmeta.test";
+
 /// The app serving the compiled-in table.
 pub fn spawn_app() -> TestApp {
     TestApp::with_table(Table::builtin().expect("the built-in table loads"))
@@ -61,7 +64,14 @@ impl TestApp {
         }
     }
 
-    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+    /// Sends `request` as a client would: with a `Host` header, unless the test set its
+    /// own.
+    pub async fn request(&self, mut request: Request<Body>) -> TestResponse {
+        if !request.headers().contains_key(header::HOST) {
+            request
+                .headers_mut()
+                .insert(header::HOST, HOST.parse().unwrap());
+        }
         let response = podmeta::app(self.state.clone())
             .oneshot(request)
             .await

@@ -31,7 +31,10 @@ fn prerendered_paths() -> Vec<String> {
 }
 
 fn request(method: &Method, path: &str, headers: &[(&str, &str)]) -> Request<Body> {
-    let mut request = Request::builder().method(method.clone()).uri(path);
+    let mut request = Request::builder()
+        .method(method.clone())
+        .uri(path)
+        .header("host", crate::common::HOST);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
