@@ -70,10 +70,34 @@ pub enum LookupQuery {
 /// The parts of an ARN that can name a pod.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arn {
+    partition: String,
     service: String,
     /// Empty for global services such as IAM.
     region: String,
     account: String,
+    /// Whether the resource is an IAM role (`role/…`).
+    is_role: bool,
+}
+
+impl Arn {
+    /// Why no pod can match this ARN, if so. A pod is named only by an IAM role of its
+    /// AWS account (its S3 principals are such roles), or by a Lambda function or Logs
+    /// resource in its region (what the Rules IAM policy names), in the `aws` partition.
+    pub fn unmatchable(&self) -> Option<&'static str> {
+        match (self.partition.as_str(), self.service.as_str()) {
+            (partition, _) if partition != "aws" => {
+                Some("only ARNs in the aws partition name a pod")
+            }
+            (_, "iam") if !self.region.is_empty() => Some("an IAM ARN never carries a region"),
+            (_, "iam") if !self.is_role => Some("only an IAM role (role/…) names a pod's account"),
+            (_, "iam") => None,
+            (_, "lambda" | "logs") if self.region.is_empty() => {
+                Some("a Lambda or Logs ARN names a pod by its region, and this one has none")
+            }
+            (_, "lambda" | "logs") => None,
+            _ => Some("only IAM roles and Lambda or Logs ARNs name a pod"),
+        }
+    }
 }
 
 /// Why a lookup's query string is not one well-formed question (400).
@@ -209,6 +233,14 @@ impl LookupQuery {
             Self::Arn(_) => LookupKind::Arn,
         }
     }
+
+    /// Why no pod can match this question whatever the table, if so.
+    pub fn unmatchable(&self) -> Option<&'static str> {
+        match self {
+            Self::Arn(arn) => arn.unmatchable(),
+            _ => None,
+        }
+    }
 }
 
 /// Lower-cases a host, drops one final dot and a `:port`; `None` if it is not a host name.
@@ -276,9 +308,11 @@ fn parse_arn(value: &str) -> Option<Arn> {
         && !resource.is_empty()
         && !resource.chars().any(char::is_control);
     ok.then(|| Arn {
+        partition: partition.to_owned(),
         service: service.to_owned(),
         region: region.to_owned(),
         account: account.to_owned(),
+        is_role: resource.starts_with("role/"),
     })
 }
 
@@ -361,13 +395,13 @@ impl LookupIndex {
                 table.position_ignoring_case(prefix).into_iter().collect()
             }
             LookupQuery::AwsRegion(region) => in_region(region.as_str()),
-            LookupQuery::Arn(arn) if !arn.region.is_empty() => in_region(&arn.region),
+            LookupQuery::Arn(arn) if arn.unmatchable().is_some() => Vec::new(),
             LookupQuery::Arn(arn) if arn.service == "iam" => self
                 .principal_accounts
                 .get(&arn.account)
                 .cloned()
                 .unwrap_or_default(),
-            LookupQuery::Arn(_) => Vec::new(),
+            LookupQuery::Arn(arn) => in_region(&arn.region),
         }
     }
 

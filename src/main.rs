@@ -266,10 +266,13 @@ fn serve(cli: Cli) -> ExitCode {
         let state = AppState::with_settings(Catalog::new(table), http);
         match cli.config.clone() {
             Some(path) => {
-                tokio::spawn(podmeta::watch_table(state.clone(), path));
+                podmeta::watch_table(state.clone(), path);
             }
             None => podmeta::ignore_sighup_for_the_builtin_table(),
         }
+        // Every signal handler is in place before the ready line: a signal sent as soon as
+        // it is seen is handled, never the default action that ends the process.
+        let shutdown = podmeta::shutdown_signal();
         tracing::info!(
             %address,
             pods = %ids.join(","),
@@ -283,7 +286,7 @@ fn serve(cli: Cli) -> ExitCode {
             main: listener,
             admin,
         };
-        podmeta::serve(listeners, state, server, podmeta::shutdown_signal()).await;
+        podmeta::serve(listeners, state, server, shutdown).await;
         tracing::info!("podmeta stopped");
         ExitCode::SUCCESS
     })

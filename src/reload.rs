@@ -64,14 +64,23 @@ enum Trigger {
 /// Editors and ConfigMap updates change a directory in bursts; one reload per burst.
 const SETTLE: Duration = Duration::from_millis(100);
 
-/// Reloads `path` on SIGHUP and when its directory changes, until the task is dropped.
-pub async fn watch(state: AppState, path: PathBuf) {
-    let (tx, mut rx) = mpsc::channel::<Trigger>(64);
-
-    // The watcher lives as long as this task: dropping it stops the watching.
-    let _watcher = watch_directory(&path, tx.clone());
+/// Reloads `path` on SIGHUP and when its directory changes, until the returned task is
+/// aborted. The SIGHUP handler and the watch are in place when this returns, so a
+/// signal or a change right after start-up is seen (and a SIGHUP never ends the process).
+pub fn watch(state: AppState, path: PathBuf) -> tokio::task::JoinHandle<()> {
+    let (tx, rx) = mpsc::channel::<Trigger>(64);
+    let watcher = watch_directory(&path, tx.clone());
     spawn_sighup_listener(tx);
+    tokio::spawn(reload_on_trigger(state, path, rx, watcher))
+}
 
+async fn reload_on_trigger(
+    state: AppState,
+    path: PathBuf,
+    mut rx: mpsc::Receiver<Trigger>,
+    // The watcher lives as long as this task: dropping it stops the watching.
+    _watcher: Option<notify::RecommendedWatcher>,
+) {
     while let Some(first) = rx.recv().await {
         tokio::time::sleep(SETTLE).await;
         let mut force = first == Trigger::Signal;
@@ -141,21 +150,22 @@ pub fn ignore_sighup_for_the_builtin_table() {
     }
 }
 
+/// Installs the SIGHUP handler now, and forwards each signal as a trigger.
 fn spawn_sighup_listener(tx: mpsc::Sender<Trigger>) {
     #[cfg(unix)]
-    tokio::spawn(async move {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-            Ok(mut hup) => {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(mut hup) => {
+            tokio::spawn(async move {
                 while hup.recv().await.is_some() {
                     tracing::info!("SIGHUP received: reloading the table");
                     if tx.send(Trigger::Signal).await.is_err() {
                         break;
                     }
                 }
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot listen for SIGHUP"),
+            });
         }
-    });
+        Err(e) => tracing::warn!(error = %e, "cannot listen for SIGHUP"),
+    }
     #[cfg(not(unix))]
     drop(tx);
 }

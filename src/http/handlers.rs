@@ -171,7 +171,10 @@ pub(super) async fn lookup(
         .lookup(&query)
         .map(IntoResponse::into_response)
         .ok_or_else(|| ApiError::NoMatch {
-            detail: format!("No pod matches this {}.", query.kind().name()),
+            detail: match query.unmatchable() {
+                Some(why) => format!("No pod matches this {}: {why}.", query.kind().name()),
+                None => format!("No pod matches this {}.", query.kind().name()),
+            },
         })?;
     if query.kind() == LookupKind::ApiKey {
         // The URL holds half a credential: no shared cache may keep it, and no browser

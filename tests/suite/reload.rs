@@ -21,7 +21,7 @@ fn table_in_temp_dir() -> (tempfile::TempDir, PathBuf) {
 /// An app serving `path`, with the watcher running.
 fn watched_app(path: &Path) -> TestApp {
     let state = AppState::new(Catalog::new(Table::from_path(path).unwrap()));
-    tokio::spawn(podmeta::watch_table(state.clone(), path.to_owned()));
+    podmeta::watch_table(state.clone(), path.to_owned());
     TestApp { state }
 }
 
