@@ -191,7 +191,10 @@ async fn accept_loop(
         // Our own time limits (crate::connections) replace hyper's one timer.
         .header_read_timeout(None)
         // hyper would buffer ~400 kB of request line and headers; no client of ours sends
-        // more than a few hundred bytes, so anything over this is answered 431 at once.
+        // more than a few hundred bytes. hyper answers 431 once its buffer holds this much
+        // without a whole head; it checks between reads, so up to twice this may pass.
+        // The header count stays at hyper's 100: more puts the header array on the heap
+        // for every request.
         .max_buf_size(MAX_HEADER_BYTES);
     let mut shutdown: Pin<&mut _> = std::pin::pin!(shutdown);
     let mut episode = Episode::default();

@@ -397,3 +397,37 @@ async fn a_transfer_coding_other_than_chunked_is_501_and_the_connection_closes()
     assert_eq!(status_of(&response), "422", "{response}");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn hyper_answers_414_and_431_itself_past_its_limits() {
+    let server = server().await;
+    let with_lines = |n: usize| {
+        // Host and Connection are two of the n lines.
+        format!(
+            "GET /pods/eu1 HTTP/1.1\r\nHost: x\r\n{}Connection: close\r\n\r\n",
+            (2..n).map(|i| format!("X-H{i}: v\r\n")).collect::<String>()
+        )
+        .into_bytes()
+    };
+    assert_eq!(status_of(&exchange(&server, &with_lines(100)).await), "200");
+    let response = exchange(&server, &with_lines(101)).await;
+    assert_eq!(status_of(&response), "431", "{response}");
+    // 60 kB of URI and 80 kB of headers: past 128 KiB together, beyond what hyper's
+    // check between reads can let through.
+    let big = format!(
+        "GET /pods/{} HTTP/1.1\r\nHost: x\r\nX-Pad: {}\r\nConnection: close\r\n\r\n",
+        "a".repeat(60_000),
+        "b".repeat(80_000)
+    );
+    let response = exchange(&server, big.as_bytes()).await;
+    assert_eq!(status_of(&response), "431", "{response}");
+    // A URI over 65,534 bytes.
+    let response = exchange(&server, &get(&format!("/pods/{}", "a".repeat(66_000)))).await;
+    assert_eq!(status_of(&response), "414", "{response}");
+    // hyper's own answer: bare, as the operating guide says.
+    assert!(
+        !response.to_ascii_lowercase().contains("x-request-id"),
+        "{response}"
+    );
+    server.stop().await;
+}
