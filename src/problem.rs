@@ -4,7 +4,7 @@
 //! to it. The body never carries internals (no Rust error text beyond what describes the
 //! client's own input) and never echoes more than a short, quoted piece of that input.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -226,25 +226,6 @@ impl IntoResponse for ApiError {
             body,
         )
             .into_response()
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> Self {
-        match rejection {
-            JsonRejection::JsonDataError(e) => Self::Invalid {
-                detail: e.body_text(),
-                errors: Vec::new(),
-            },
-            JsonRejection::JsonSyntaxError(e) => Self::BadRequest {
-                detail: e.body_text(),
-            },
-            JsonRejection::MissingJsonContentType(_) => Self::UnsupportedMediaType,
-            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
-            other => Self::BadRequest {
-                detail: other.body_text(),
-            },
-        }
     }
 }
 

@@ -2,17 +2,18 @@
 
 use std::sync::Arc;
 
-use axum::Json;
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::Response;
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
 
 use super::encoding::{Encoding, negotiate};
 use super::fast::representation;
 use crate::catalog::{Catalog, Part, Resource};
-use crate::problem::ApiError;
+use crate::problem::{ApiError, Violation};
 use crate::state::AppState;
 
 /// The pod a path names, resolved against the catalog in force when the request began.
@@ -52,20 +53,147 @@ impl FromRequestParts<AppState> for PodRef {
     }
 }
 
-/// `Json`, with its rejections in the problem shape (400, 413, 415 or 422).
+/// A JSON body, read and judged in podmeta's own words: 415 if it is not declared as
+/// JSON, 413 past the body limit, 400 if it is not JSON (with where it stops being JSON),
+/// 422 if it is JSON of the wrong shape, with each broken rule in `errors`. No answer
+/// repeats more of the body than a short quoted piece, and none carries serde's or
+/// Rust's own wording (type names, `expected struct …`).
 pub(super) struct ApiJson<T>(pub(super) T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
 where
-    Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    T: DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        let Json(value) = Json::<T>::from_request(req, state).await?;
-        Ok(Self(value))
+        if !is_json(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let body = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::BadRequest {
+                    detail: "The request body could not be read.".into(),
+                }
+            }
+        })?;
+        parse_body(&body).map(Self)
     }
+}
+
+/// `application/json`, or any `+json` type, parameters allowed.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The body as a `T`: see [`ApiJson`].
+pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| ApiError::BadRequest {
+            detail: format!(
+                "The body is not JSON: it stops being JSON at line {}, column {}.",
+                e.line(),
+                e.column()
+            ),
+        })?;
+    if !value.is_object() {
+        return Err(shape_error(vec![Violation::pointer(
+            "#",
+            "type",
+            "The body must be a JSON object.".into(),
+        )]));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let pointer = pointer_of(e.path());
+        let message = e.inner().to_string();
+        let violation = if let Some(rest) = message.strip_prefix("missing field `") {
+            // The field's name is ours (a struct field), not the client's.
+            let field = rest.split('`').next().unwrap_or("");
+            Violation::pointer(
+                &format!("#/{field}"),
+                "required",
+                "This field is required.".into(),
+            )
+        } else if message.starts_with("unknown field") {
+            Violation::pointer(
+                &pointer,
+                "unknown-field",
+                "This field is not accepted.".into(),
+            )
+        } else if let Some((_, expected)) = message.split_once(", expected ") {
+            // `expected a string`: the expectation is ours; what was found may be the
+            // client's and is left out.
+            Violation::pointer(
+                &pointer,
+                "type",
+                format!("This must be {}.", plain(expected)),
+            )
+        } else {
+            Violation::pointer(&pointer, "type", "This value has the wrong type.".into())
+        };
+        shape_error(vec![violation])
+    })
+}
+
+fn shape_error(errors: Vec<Violation>) -> ApiError {
+    ApiError::Invalid {
+        detail:
+            "The body is JSON, but not in the shape this endpoint takes; each problem is in errors."
+                .into(),
+        errors,
+    }
+}
+
+/// serde's expectation in plain words: what a JSON author knows, not a Rust type.
+fn plain(expected: &str) -> &'static str {
+    match expected {
+        e if e.contains("string") => "a string",
+        e if e.starts_with("struct") || e.contains("map") => "a JSON object",
+        e if e.contains("sequence") => "an array",
+        e if e.contains("bool") => "true or false",
+        e if e.contains("integer") || e.contains("number") || e.contains("float") => "a number",
+        _ => "of another type",
+    }
+}
+
+/// A JSON pointer (`#/a/0/b`) to where serde stopped, each key escaped (RFC 6901) and cut
+/// to a readable length, so that a 60,000-character key is not repeated whole.
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    let mut pointer = String::from("#");
+    for segment in path.iter() {
+        pointer.push('/');
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => pointer.push_str(&index.to_string()),
+            serde_path_to_error::Segment::Map { key } => {
+                let escaped = key.replace('~', "~0").replace('/', "~1");
+                let cut: String = escaped.chars().take(64).collect();
+                let more = cut.len() < escaped.len();
+                pointer.push_str(&cut);
+                if more {
+                    pointer.push('…');
+                }
+            }
+            serde_path_to_error::Segment::Enum { variant } => pointer.push_str(variant),
+            serde_path_to_error::Segment::Unknown => pointer.push('?'),
+        }
+    }
+    pointer
 }
 
 /// A pre-rendered resource in the coding `headers` prefer. If they accept none, the

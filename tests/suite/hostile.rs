@@ -431,3 +431,69 @@ async fn hyper_answers_414_and_431_itself_past_its_limits() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn body_errors_are_bounded_in_our_own_words_and_every_422_lists_its_errors() {
+    let app = crate::common::spawn_app();
+    let huge_key = format!("{{\"{}\": 1}}", "k".repeat(60_000));
+    let huge_value = format!("{{\"bucket\": \"{}\"}}", "x".repeat(60_000));
+    // What is sent, the status, and the first error's rule and pointer.
+    type Case<'a> = (&'a str, &'a str, u16, Option<(&'a str, &'a str)>);
+    let cases: [Case; 8] = [
+        (
+            "a 60,000-character key",
+            &huge_key,
+            422,
+            Some(("unknown-field", "#/kkkk")),
+        ),
+        (
+            "a 60,000-character value",
+            &huge_value,
+            422,
+            Some(("length", "#/bucket")),
+        ),
+        ("null", "null", 422, Some(("type", "#"))),
+        ("an array", "[1, 2]", 422, Some(("type", "#"))),
+        (
+            "a number for the name",
+            r#"{"bucket": 1}"#,
+            422,
+            Some(("type", "#/bucket")),
+        ),
+        ("no name", "{}", 422, Some(("required", "#/bucket"))),
+        (
+            "an extra field",
+            r#"{"bucket": "mp-forwarding-a", "x": 1}"#,
+            422,
+            Some(("unknown-field", "#/x")),
+        ),
+        ("not JSON", r#"{"bucket": "#, 400, None),
+    ];
+    for (what, body, status, first_error) in cases {
+        let response = app.post_bucket_policy("eu1", body).await;
+        let problem = response.problem(status);
+        assert!(
+            response.body.len() <= 1024,
+            "{what}: {} bytes",
+            response.body.len()
+        );
+        let text = response.text();
+        for internal in [
+            "struct",
+            "BucketPolicyRequest",
+            "invalid type",
+            "expected",
+            "serde",
+        ] {
+            assert!(!text.contains(internal), "{what}: {text}");
+        }
+        if let Some((rule, pointer)) = first_error {
+            let error = &problem["errors"][0];
+            assert_eq!(error["rule"], rule, "{what}: {problem}");
+            assert!(
+                error["pointer"].as_str().unwrap().starts_with(pointer),
+                "{what}: {problem}"
+            );
+        }
+    }
+}
