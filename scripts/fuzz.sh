@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../fuzz"
 
 seconds="${1:-60}"
 runs="${2:--1}"
-targets=(table_loader bucket_name lambda_arn lookup)
+targets=(table_loader bucket_name lambda_arn lookup request)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install --locked cargo-fuzz
@@ -20,6 +20,12 @@ cargo +nightly fuzz build -O >/dev/null 2>&1 || cargo +nightly fuzz build -O
 # The table loader starts from the real table.
 mkdir -p corpus/table_loader
 cp ../config/pods.toml corpus/table_loader/pods.toml
+# Whole requests start from one of each kind: a pre-rendered GET (with a request id, so
+# the fast path and the router are compared), a POST, a lookup.
+mkdir -p corpus/request
+printf 'GET\n/pods/eu1\nhost: x\nx-request-id: f1\naccept-encoding: gzip\n\n' >corpus/request/get
+printf 'POST\n/pods/eu1/bucket-policy\nhost: x\ncontent-type: application/json\n\n{"bucket": "mp-forwarding-acme"}' >corpus/request/post
+printf 'GET\n/lookup?host=sftp.mparticle.com\nhost: x\n\n' >corpus/request/lookup
 
 for target in "${targets[@]}"; do
   mkdir -p "corpus/$target"
