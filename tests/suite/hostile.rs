@@ -497,3 +497,58 @@ async fn body_errors_are_bounded_in_our_own_words_and_every_422_lists_its_errors
         }
     }
 }
+
+#[tokio::test]
+async fn an_arn_names_a_pod_only_as_a_role_of_its_account_or_a_resource_in_its_region() {
+    let app = crate::common::spawn_app();
+    // EU1's principals are roles of account 583371261087.
+    for (arn, why) in [
+        ("arn:aws:iam::583371261087:user/bob", "only an IAM role"),
+        (
+            "arn:bogus:iam::583371261087:role/verifyrequest_lambda",
+            "aws partition",
+        ),
+        (
+            "arn:aws-cn:iam::583371261087:role/verifyrequest_lambda",
+            "aws partition",
+        ),
+        (
+            "arn:aws:iam:eu-central-1:583371261087:role/verifyrequest_lambda",
+            "never carries a region",
+        ),
+        ("arn:aws:lambda::123456789012:function:mprx", "has none"),
+        (
+            "arn:aws:s3:::mp-forwarding-acme/*",
+            "only IAM roles and Lambda or Logs",
+        ),
+        (
+            "arn:aws:ec2:eu-central-1:123456789012:instance/i-1",
+            "only IAM roles and Lambda or Logs",
+        ),
+    ] {
+        let problem = crate::lookup::miss(&app, &format!("arn={arn}")).await;
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains(why), "{arn}: {detail}");
+        // The answer never repeats the value.
+        assert!(!detail.contains(arn), "{detail}");
+    }
+    // A role of the account still names the pod; a region a pod is in, too.
+    assert_eq!(
+        crate::lookup::lookup(
+            &app,
+            "arn=arn:aws:iam::583371261087:role/verifyrequest_lambda",
+            "arn"
+        )
+        .await,
+        ["eu1"]
+    );
+    assert_eq!(
+        crate::lookup::lookup(
+            &app,
+            "arn=arn:aws:lambda:eu-central-1:123456789012:function:mprx",
+            "arn"
+        )
+        .await,
+        ["eu1"]
+    );
+}
