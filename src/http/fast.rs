@@ -11,14 +11,17 @@
 //! - the representation is the handlers' own ([`representation`]);
 //! - the CORS headers are the CORS layer's own, taken from it once when the app is built
 //!   (it adds the same ones to every request without an `Origin`);
-//! - the caching headers, the 304, the request id, `nosniff`, the metrics and the access
-//!   line are the envelope's own functions.
+//! - the preconditions (304, 412), the caching headers, the request id and `nosniff` are
+//!   the envelope's own `seal`;
+//! - the metrics count in the same series, and the access line is the same line (with
+//!   JSON logs written directly, byte for byte the traced one: `log_format::Access`).
 //!
 //! Everything else goes to the router unchanged: other routes and methods, a request
-//! with an `Origin` (a browser's, whose CORS answer depends on it), an `Accept-Encoding`
-//! that nothing satisfies (the 406 is the compression layer's), and a path that only
-//! matches once decoded (`/pods/%65u1`). `tests/suite/fast_path.rs` checks that both
-//! paths answer alike for every resource.
+//! with an `Origin` (a browser's, whose CORS answer depends on it), a request the
+//! envelope refuses before any route (`envelope::refusal`: Host, target, transfer
+//! coding), an `Accept-Encoding` that nothing satisfies (the 406 is the compression
+//! layer's), and a path that only matches once decoded (`/pods/%65u1`).
+//! `tests/suite/fast_path.rs` checks that both paths answer alike for every resource.
 
 use std::convert::Infallible;
 use std::future::Future;
