@@ -145,12 +145,7 @@ impl Resource {
         };
         slot.get_or_init(|| {
             let identity = &self.identity;
-            let tagged = identity
-                .etag
-                .to_str()
-                .ok()
-                .and_then(|t| t.strip_suffix('"'))
-                .and_then(|t| HeaderValue::try_from(format!("{t}-{}\"", encoding.token())).ok());
+            let tagged = crate::digest::etag_for_encoding(&identity.etag, encoding.token());
             match (compress(encoding, &identity.body), tagged) {
                 (Some(body), Some(etag)) => Variant {
                     body,

@@ -31,6 +31,17 @@ pub fn etag_header(body: &[u8]) -> axum::http::HeaderValue {
         .unwrap_or_else(|_| axum::http::HeaderValue::from_static("\"0\""))
 }
 
+/// The ETag of an encoded representation: `"abc"` with `gzip` is `"abc-gzip"` (as Apache
+/// does: a strong ETag names exact bytes, and the encoded ones differ). `None` if `etag`
+/// is not a quoted tag.
+pub fn etag_for_encoding(
+    etag: &axum::http::HeaderValue,
+    encoding: &str,
+) -> Option<axum::http::HeaderValue> {
+    let open = etag.to_str().ok()?.strip_suffix('"')?;
+    axum::http::HeaderValue::try_from(format!("{open}-{encoding}\"")).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,5 +59,12 @@ mod tests {
         assert_eq!(etag(b"abc"), "\"ba7816bf8f01cfea414140de5dae2223\"");
         assert_eq!(etag(b"abc"), etag(b"abc"));
         assert_ne!(etag(b"abc"), etag(b"abd"));
+    }
+
+    #[test]
+    fn an_encoded_representation_has_its_own_etag() {
+        let etag = etag_header(b"abc");
+        let tagged = etag_for_encoding(&etag, "gzip").unwrap();
+        assert_eq!(tagged, "\"ba7816bf8f01cfea414140de5dae2223-gzip\"");
     }
 }

@@ -298,8 +298,8 @@ mod tests {
     use super::*;
     use crate::log_writer::tests::Sink;
 
-    #[test]
-    fn each_line_is_a_json_object_with_the_events_and_the_spans_fields() {
+    /// What `emit` logs through JsonLines and JsonObjectFields, as main sets them up.
+    fn logged(emit: impl FnOnce()) -> String {
         let out = Sink::default();
         let writer = out.clone();
         let subscriber = tracing_subscriber::fmt()
@@ -307,12 +307,17 @@ mod tests {
             .event_format(JsonLines)
             .with_writer(move || writer.clone())
             .finish();
-        tracing::subscriber::with_default(subscriber, || {
+        tracing::subscriber::with_default(subscriber, emit);
+        String::from_utf8(out.0.lock().unwrap().clone()).unwrap()
+    }
+
+    #[test]
+    fn each_line_is_a_json_object_with_the_events_and_the_spans_fields() {
+        let text = logged(|| {
             tracing::info!(target: "t", n = 1, "outside \"quoted\"");
             let span = tracing::info_span!("request", request_id = "abc-1");
             span.in_scope(|| tracing::warn!(route = "/pods/{pod}", "inside"));
         });
-        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
         let lines: Vec<serde_json::Value> = text
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
@@ -335,13 +340,6 @@ mod tests {
 
     #[test]
     fn the_direct_access_line_is_the_traced_one_byte_for_byte_but_the_time() {
-        let out = Sink::default();
-        let writer = out.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .fmt_fields(JsonObjectFields)
-            .event_format(JsonLines)
-            .with_writer(move || writer.clone())
-            .finish();
         let access = Access {
             method: "GET",
             route: "/pods/{pod}",
@@ -349,11 +347,10 @@ mod tests {
             latency_us: 17,
             request_id: "trace-\"me\"-42",
         };
-        tracing::subscriber::with_default(subscriber, || {
+        let traced = logged(|| {
             let span = tracing::info_span!("request", request_id = access.request_id);
             span.in_scope(|| access.trace());
         });
-        let traced = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
         let timestamp = &traced["{\"timestamp\":\"".len()..][..27];
         let mut direct = String::new();
         access.write_json(&mut direct, timestamp).unwrap();
@@ -365,14 +362,7 @@ mod tests {
 
     #[test]
     fn every_kind_of_field_is_valid_json() {
-        let out = Sink::default();
-        let writer = out.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .fmt_fields(JsonObjectFields)
-            .event_format(JsonLines)
-            .with_writer(move || writer.clone())
-            .finish();
-        tracing::subscriber::with_default(subscriber, || {
+        let text = logged(|| {
             let span =
                 tracing::info_span!("request", request_id = "a", later = tracing::field::Empty);
             span.record("later", 7_u64);
@@ -389,7 +379,6 @@ mod tests {
                 );
             });
         });
-        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
         let line: serde_json::Value = serde_json::from_str(text.trim()).unwrap();
         let fields = &line["fields"];
         assert_eq!(fields["message"], "message with arguments");

@@ -108,7 +108,7 @@ where
             let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
             let preconditions = Preconditions::of(request.headers());
 
-            let span = request_span(&id);
+            let span = request_span(id.to_str().unwrap_or_default());
             let response = match refusal(&request) {
                 Some(refused) => {
                     let unframed = matches!(refused, ApiError::NotImplemented { .. });
@@ -216,8 +216,8 @@ pub(super) fn request_id(headers: &HeaderMap) -> HeaderValue {
 }
 
 /// The span that puts the request id on every log line of the request.
-pub(super) fn request_span(id: &HeaderValue) -> tracing::Span {
-    tracing::info_span!("request", request_id = id.to_str().unwrap_or_default())
+pub(super) fn request_span(request_id: &str) -> tracing::Span {
+    tracing::info_span!("request", request_id)
 }
 
 /// What the envelope does to every response on its way out: the ETag of an encoding,
@@ -273,11 +273,7 @@ fn tag_etag_with_encoding(mut response: Response) -> Response {
         return response;
     }
     let tagged = match (encoding.to_str(), response.headers().get(header::ETAG)) {
-        (Ok(encoding), Some(etag)) => etag
-            .to_str()
-            .ok()
-            .and_then(|t| t.strip_suffix('"'))
-            .and_then(|t| HeaderValue::try_from(format!("{t}-{encoding}\"")).ok()),
+        (Ok(encoding), Some(etag)) => crate::digest::etag_for_encoding(etag, encoding),
         _ => None,
     };
     if let Some(tagged) = tagged {

@@ -312,7 +312,7 @@ impl FastPath {
                 request_id,
             };
             if !self.state.settings().access_log.write_direct(&access) {
-                let span = tracing::info_span!("request", request_id);
+                let span = envelope::request_span(request_id);
                 envelope::access_line(&span, method, route, status, elapsed);
             }
         }

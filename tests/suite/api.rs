@@ -210,12 +210,7 @@ async fn an_invalid_bucket_name_is_a_422_naming_each_broken_rule() {
         .post_bucket_policy("eu1", r#"{"bucket": "Acme..x-"}"#)
         .await;
     let problem = response.problem(422);
-    let rules: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["rule"].as_str().unwrap())
-        .collect();
+    let rules = crate::common::TestResponse::rules(&problem);
     assert_eq!(
         rules,
         [

@@ -36,6 +36,16 @@ impl TestResponse {
             .map_or("", |v| v.to_str().unwrap_or(""))
     }
 
+    /// The rules a 422 problem names in `errors`, in order.
+    pub fn rules(problem: &serde_json::Value) -> Vec<&str> {
+        problem["errors"]
+            .as_array()
+            .expect("errors")
+            .iter()
+            .map(|e| e["rule"].as_str().expect("a rule"))
+            .collect()
+    }
+
     /// Asserts the response is a problem+json of `status` and returns its body.
     pub fn problem(&self, status: u16) -> serde_json::Value {
         assert_eq!(self.status.as_u16(), status, "{}", self.text());

@@ -229,12 +229,7 @@ async fn a_name_with_non_ascii_letters_breaks_the_character_rule_and_not_the_len
     let name = format!("mp-forwarding-{}abcdefghijk", "é".repeat(14));
     let body = serde_json::json!({ "bucket": name }).to_string();
     let problem = app.post_bucket_policy("eu1", &body).await.problem(422);
-    let rules: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["rule"].as_str().unwrap())
-        .collect();
+    let rules = crate::common::TestResponse::rules(&problem);
     assert_eq!(rules, ["characters"], "{problem}");
 }
 
