@@ -8,9 +8,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use podmeta::Part;
 use podmeta::internals::BucketName;
 use podmeta::internals::LookupQuery;
-use podmeta::internals::Part;
 use podmeta::{Catalog, Table};
 
 fn pod_lookup(c: &mut Criterion) {
@@ -38,7 +38,13 @@ fn bucket_policy(c: &mut Criterion) {
     });
     let bucket = BucketName::parse(prefix, "mp-forwarding-acme").expect("a valid name");
     c.bench_function("bucket policy: render", |b| {
-        b.iter(|| podmeta::internals::bucket_policy(black_box(principals), black_box(&bucket)))
+        b.iter(|| {
+            podmeta::internals::bucket_policy(
+                black_box(principals),
+                black_box(&bucket),
+                podmeta::Style::Pretty,
+            )
+        })
     });
 }
 

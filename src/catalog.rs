@@ -1,8 +1,13 @@
-//! The catalog: a loaded table together with every GET response body, serialised once.
+//! The catalog: a loaded table together with every GET response body, serialised once,
+//! and every other answer podmeta gives from it.
 //!
 //! The table never changes once loaded, so each resource's JSON is rendered here, at load
 //! time, and a GET request only picks the right bytes. A reload builds a whole new
 //! catalog and swaps it in; nothing here is ever mutated.
+//!
+//! The answers are free of HTTP: the handlers and the command line (`podmeta get`,
+//! `podmeta bucket-policy`, …) call the same methods, so a command prints exactly the
+//! body of its route, or the same problem.
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -19,7 +24,9 @@ use crate::domain::{
 };
 use crate::http::encoding::Encoding;
 use crate::lookup::{LookupIndex, LookupKind, LookupQuery};
-use crate::render;
+use crate::problem::ApiError;
+use crate::render::{self, Style};
+use crate::rules::LambdaArnParams;
 use crate::sdk::{ServerSdk, direct_routing_host};
 use crate::table::{EventsApi, Pod, Sftp, Table};
 
@@ -205,12 +212,13 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn new(table: Table) -> Self {
-        let summaries: Vec<PodSummary> = table.pods().iter().map(PodSummary::of).collect();
-        let pods_body = Resource::json(pretty(&PodList { pods: summaries }));
+        let pods_body = Resource::json(render_pods(&table, Style::Pretty));
         let pod_bodies = table
             .pods()
             .iter()
-            .map(|pod| Part::ALL.map(|part| render_part(&table, pod, part)))
+            .map(|pod| {
+                Part::ALL.map(|part| Resource::json(render_part(&table, pod, part, Style::Pretty)))
+            })
             .collect();
         Self {
             lookup: LookupIndex::new(&table),
@@ -221,19 +229,120 @@ impl Catalog {
         }
     }
 
-    /// Answers a reverse lookup: the body, or `None` when no pod matches.
-    pub fn lookup(&self, query: &LookupQuery) -> Option<Rendered> {
+    /// The position of the pod `given` names, in any letter case, or the 404 that
+    /// names the pods there are.
+    pub fn position(&self, given: &str) -> Result<usize, ApiError> {
+        self.table
+            .position_ignoring_case(given)
+            .ok_or_else(|| ApiError::UnknownPod {
+                given: given.to_owned(),
+                known: self
+                    .table
+                    .pods()
+                    .iter()
+                    .map(|p| p.id().to_string())
+                    .collect(),
+            })
+    }
+
+    /// `GET /pods`, in `style`.
+    pub fn pods_json(&self, style: Style) -> Bytes {
+        match style {
+            Style::Pretty => self.pods_body.body().clone(),
+            Style::Compact => render_pods(&self.table, style),
+        }
+    }
+
+    /// `GET /pods/{pod}` or one of its parts, in `style`, for a position this catalog
+    /// gave ([`Catalog::position`]).
+    pub fn part_json(&self, position: usize, part: Part, style: Style) -> Bytes {
+        match style {
+            Style::Pretty => self.pod_body(position, part).body().clone(),
+            Style::Compact => render_part(&self.table, self.table.pod_at(position), part, style),
+        }
+    }
+
+    /// `POST /pods/{pod}/bucket-policy` with `{"bucket": bucket}`: the policy, or a 422
+    /// with every rule the name breaks.
+    pub fn bucket_policy(
+        &self,
+        position: usize,
+        bucket: &str,
+        style: Style,
+    ) -> Result<Bytes, ApiError> {
+        let bucket = crate::bucket::BucketName::parse(&self.table.s3().bucket_prefix, bucket)?;
+        let pod = self.table.pod_at(position);
+        Ok(render::bucket_policy(&pod.s3.principals, &bucket, style).into())
+    }
+
+    /// `GET /pods/{pod}/rules/lambda-arn` with the query's decoded `pairs`.
+    pub fn lambda_arn(
+        &self,
+        position: usize,
+        pairs: &[(String, String)],
+        style: Style,
+    ) -> Result<Bytes, ApiError> {
+        #[derive(Serialize)]
+        struct Answer {
+            arn: String,
+        }
+        let params = LambdaArnParams::parse(pairs, self.table.rules())?;
+        let region = &self.table.pod_at(position).aws_region;
+        let arn = render::lambda_arn(region, &params.account_id, &params.function, &params.alias);
+        Ok(render_json(&Answer { arn }, style))
+    }
+
+    /// The `snippet` of the server SDK named `sdk` (any letter case) in
+    /// `GET /pods/{pod}/sdks`, or a 422 that names the SDKs there are.
+    pub fn sdk_snippet(&self, position: usize, sdk: &str) -> Result<String, ApiError> {
+        let view = SdksView::of(&self.table, self.table.pod_at(position));
+        let known: Vec<&str> = view.server_sdks.iter().map(|s| s.sdk.name()).collect();
+        view.server_sdks
+            .into_iter()
+            .find(|s| s.sdk.name().eq_ignore_ascii_case(sdk))
+            .map(|s| s.snippet)
+            .ok_or_else(|| ApiError::Invalid {
+                detail: "The SDK is not one that needs its pod set.".into(),
+                errors: vec![crate::problem::Violation::parameter(
+                    "sdk",
+                    "known-sdk",
+                    format!(
+                        "expected one of {}, got {}",
+                        known.join(", "),
+                        crate::problem::quote(sdk)
+                    ),
+                )],
+            })
+    }
+
+    /// Answers a reverse lookup: the pods that match, or the 404 that says none does
+    /// and, where it can, why.
+    pub fn lookup(&self, query: &LookupQuery) -> Result<Rendered, ApiError> {
+        self.lookup_json(query, Style::Pretty).map(Rendered::json)
+    }
+
+    /// [`Catalog::lookup`]'s body in `style`.
+    pub fn lookup_json(&self, query: &LookupQuery, style: Style) -> Result<Bytes, ApiError> {
         let positions = self.lookup.find(&self.table, query);
         if positions.is_empty() {
-            return None;
+            let kind = query.kind().name();
+            return Err(ApiError::NoMatch {
+                detail: match query.unmatchable() {
+                    Some(why) => format!("No pod matches this {kind}: {why}."),
+                    None => format!("No pod matches this {kind}."),
+                },
+            });
         }
-        Some(json(&LookupAnswer {
-            pods: positions
-                .iter()
-                .map(|&i| PodSummary::of(self.table.pod_at(i)))
-                .collect(),
-            matched_by: query.kind(),
-        }))
+        Ok(render_json(
+            &LookupAnswer {
+                pods: positions
+                    .iter()
+                    .map(|&i| PodSummary::of(self.table.pod_at(i)))
+                    .collect(),
+                matched_by: query.kind(),
+            },
+            style,
+        ))
     }
 
     pub fn table(&self) -> &Table {
@@ -256,51 +365,73 @@ impl Catalog {
     }
 }
 
-fn render_part(table: &Table, pod: &Pod, part: Part) -> Resource {
+fn render_pods(table: &Table, style: Style) -> Bytes {
+    let pods = table.pods().iter().map(PodSummary::of).collect();
+    render_json(&PodList { pods }, style)
+}
+
+fn render_part(table: &Table, pod: &Pod, part: Part, style: Style) -> Bytes {
     let id = pod.id();
-    let body = match part {
-        Part::Whole => pretty(&PodView::of(table, pod)),
-        Part::Login => pretty(&Sub {
-            pod: id,
-            part: LoginView {
-                login_urls: &pod.login_urls,
+    match part {
+        Part::Whole => render_json(&PodView::of(table, pod), style),
+        Part::Login => render_json(
+            &Sub {
+                pod: id,
+                part: LoginView {
+                    login_urls: &pod.login_urls,
+                },
             },
-        }),
-        Part::EventsApi => pretty(&Sub {
-            pod: id,
-            part: &pod.events_api,
-        }),
-        Part::Sftp => pretty(&Sub {
-            pod: id,
-            part: &pod.sftp,
-        }),
-        Part::Rules => pretty(&Sub {
-            pod: id,
-            part: RulesView::of(table, pod),
-        }),
-        Part::Aws => pretty(&Sub {
-            pod: id,
-            part: AwsView::of(table, pod),
-        }),
+            style,
+        ),
+        Part::EventsApi => render_json(
+            &Sub {
+                pod: id,
+                part: &pod.events_api,
+            },
+            style,
+        ),
+        Part::Sftp => render_json(
+            &Sub {
+                pod: id,
+                part: &pod.sftp,
+            },
+            style,
+        ),
+        Part::Rules => render_json(
+            &Sub {
+                pod: id,
+                part: RulesView::of(table, pod),
+            },
+            style,
+        ),
+        Part::Aws => render_json(
+            &Sub {
+                pod: id,
+                part: AwsView::of(table, pod),
+            },
+            style,
+        ),
         Part::IamPolicy => {
-            render::iam_policy(&pod.aws_region, &table.rules().function_prefix).into()
+            render::iam_policy(&pod.aws_region, &table.rules().function_prefix, style).into()
         }
-        Part::Sdks => pretty(&Sub {
-            pod: id,
-            part: SdksView::of(table, pod),
-        }),
-    };
-    Resource::json(body)
+        Part::Sdks => render_json(
+            &Sub {
+                pod: id,
+                part: SdksView::of(table, pod),
+            },
+            style,
+        ),
+    }
 }
 
 /// Resource bodies are pretty-printed with two spaces: people read them with curl, and
 /// the few bytes more cost nothing once they are pre-rendered.
 pub(crate) fn json<T: Serialize>(value: &T) -> Rendered {
-    Rendered::json(pretty(value))
+    Rendered::json(render_json(value, Style::Pretty))
 }
 
-fn pretty<T: Serialize>(value: &T) -> Bytes {
-    render::to_json(value, b"  ").into()
+fn render_json<T: Serialize>(value: &T, style: Style) -> Bytes {
+    render::to_json(value, style, b"  ").into()
 }
 
 /// `GET /pods`.

@@ -65,12 +65,14 @@ mod server;
 mod state;
 mod table;
 
-pub use catalog::Catalog;
+pub use catalog::{Catalog, Part};
 pub use healthcheck::probe as healthcheck;
 pub use http::{App, AppFuture, CachePolicy, OPENAPI_YAML, ROUTES, Route, app, router};
 pub use log_format::{AccessLog, JsonLines, JsonObjectFields};
 pub use log_writer::batch_writer;
+pub use problem::ApiError;
 pub use reload::{ignore_sighup_for_the_builtin_table, watch as watch_table};
+pub use render::Style;
 pub use server::{DEFAULT_BIND, Listeners, ServerSettings, bind, serve, shutdown_signal};
 pub use state::{AppState, HttpSettings};
 pub use table::{BUILTIN_TOML, Table};
@@ -80,9 +82,8 @@ pub use table::{BUILTIN_TOML, Table};
 #[doc(hidden)]
 pub mod internals {
     pub use crate::bucket::BucketName;
-    pub use crate::catalog::Part;
     pub use crate::http::admin_app;
-    pub use crate::lookup::LookupQuery;
+    pub use crate::lookup::{LookupKind, LookupQuery};
     pub use crate::reload::{Reloaded, reload};
     pub use crate::render::{bucket_policy, lambda_arn};
     pub use crate::rules::LambdaArnParams;

@@ -1,8 +1,10 @@
 //! Reverse lookup: which pod is this host, URL, IP, API key, AWS region or ARN in?
 //!
 //! [`LookupQuery::parse`] turns the query string's pairs into one typed question (or says
-//! precisely what is wrong with them); [`LookupIndex`], built once per table, answers it
-//! with the positions of the matching pods in table order.
+//! precisely what is wrong with them); [`LookupQuery::read`] does the same for a value of
+//! unknown kind (`q`), working out its kind first ([`LookupKind::detect`]);
+//! [`LookupIndex`], built once per table, answers it with the positions of the matching
+//! pods in table order.
 //!
 //! API keys are one half of a credential. Nothing here keeps, prints or returns one: the
 //! query holds only the key's pod prefix, and no error message quotes a key.
@@ -47,8 +49,59 @@ impl LookupKind {
         }
     }
 
-    fn names() -> String {
+    /// The kind in a sentence, with its article.
+    fn in_words(self) -> &'static str {
+        match self {
+            Self::Host => "a host name",
+            Self::Url => "a URL",
+            Self::Ip => "an IP address",
+            Self::ApiKey => "an API key",
+            Self::AwsRegion => "an AWS region",
+            Self::Arn => "an ARN",
+        }
+    }
+
+    /// The kind named `name`, as in the API's parameters and `matched_by`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    pub fn names() -> String {
         Self::ALL.map(Self::name).join(", ")
+    }
+
+    /// How `q` reads a value of unknown kind: the first rule that applies wins.
+    ///
+    /// 1. It contains `://`: a URL.
+    /// 2. It begins with `arn:`: an ARN.
+    /// 3. It is made of digits and dots only, or holds a `:` among hex digits, dots and
+    ///    colons only: an IP address (v4, or v6 such as `::ffff:34.199.76.170`).
+    /// 4. It has the shape of an AWS region code (`eu-central-1`): an AWS region.
+    /// 5. It has no dot: an API key, with a pod prefix (`eu1-…`) or without (US1's).
+    /// 6. Anything else: a host name, with or without a `:port`.
+    ///
+    /// The rules only choose the kind; the value is then checked as that kind, so
+    /// `34.199.76` is a malformed IP rather than an unknown host.
+    pub fn detect(value: &str) -> Self {
+        let ip_like = !value.is_empty()
+            && (value.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                || (value.contains(':')
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')));
+        if value.contains("://") {
+            Self::Url
+        } else if value.starts_with("arn:") {
+            Self::Arn
+        } else if ip_like {
+            Self::Ip
+        } else if is_aws_region(value) {
+            Self::AwsRegion
+        } else if !value.contains('.') {
+            Self::ApiKey
+        } else {
+            Self::Host
+        }
     }
 }
 
@@ -106,7 +159,15 @@ pub enum LookupError {
     NoParameter,
     SeveralParameters(Vec<String>),
     UnknownParameter(String),
-    Malformed { kind: LookupKind, detail: String },
+    /// `q` holds nothing but white space.
+    EmptyQ,
+    /// The value is not a well-formed `kind`; `detected` when the kind was worked out
+    /// from a `q` (whose value is then never quoted: it may be an API key).
+    Malformed {
+        kind: LookupKind,
+        detected: bool,
+        detail: String,
+    },
 }
 
 /// A query that is not one well-formed lookup is the client's mistake: a 400 whose detail
@@ -124,7 +185,7 @@ impl fmt::Display for LookupError {
         match self {
             Self::NoParameter => write!(
                 f,
-                "Give exactly one query parameter, one of: {}.",
+                "Give exactly one query parameter: q (any value, whose kind is worked out), or one of: {}.",
                 LookupKind::names()
             ),
             Self::SeveralParameters(names) => write!(
@@ -135,11 +196,24 @@ impl fmt::Display for LookupError {
             ),
             Self::UnknownParameter(name) => write!(
                 f,
-                "Unknown query parameter{}; expected one of: {}.",
+                "Unknown query parameter{}; expected q, or one of: {}.",
                 safe_name(name).map_or(String::new(), |n| format!(" {n}")),
                 LookupKind::names()
             ),
-            Self::Malformed { kind, detail } => write!(f, "{}: {detail}", kind.name()),
+            Self::EmptyQ => write!(
+                f,
+                "q is empty: give a host name, URL, IP address, API key, AWS region or ARN."
+            ),
+            Self::Malformed {
+                kind,
+                detected: false,
+                detail,
+            } => write!(f, "{}: {detail}", kind.name()),
+            Self::Malformed {
+                kind,
+                detected: true,
+                detail,
+            } => write!(f, "q was read as {}: {detail}", kind.in_words()),
         }
     }
 }
@@ -156,7 +230,8 @@ fn safe_name(name: &str) -> Option<String> {
 const MAX_VALUE: usize = 2048;
 
 impl LookupQuery {
-    /// Parses the query string's decoded pairs, in order.
+    /// Parses the query string's decoded pairs, in order: exactly one, either `q` (a
+    /// value of any kind, see [`LookupQuery::read`]) or one named by its kind.
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, LookupError> {
         let (name, value) = match pairs {
             [] => return Err(LookupError::NoParameter),
@@ -170,55 +245,78 @@ impl LookupQuery {
                 ));
             }
         };
-        let kind = LookupKind::ALL
-            .into_iter()
-            .find(|k| k.name() == name)
+        if name == "q" {
+            return Self::read(value);
+        }
+        let kind = LookupKind::from_name(name)
             .ok_or_else(|| LookupError::UnknownParameter(name.clone()))?;
-        let malformed = |detail: String| LookupError::Malformed { kind, detail };
+        Self::parse_as(kind, value)
+    }
+
+    /// A value of unknown kind, read as the kind [`LookupKind::detect`] gives. Its
+    /// errors never quote the value: whoever sends `q` may not know it holds a key.
+    /// Leading and trailing white space, which a paste often brings, is ignored.
+    pub fn read(value: &str) -> Result<Self, LookupError> {
+        let value = value.trim_ascii();
+        if value.is_empty() {
+            return Err(LookupError::EmptyQ);
+        }
+        let kind = LookupKind::detect(value);
+        Self::checked(kind, value, false).map_err(|detail| LookupError::Malformed {
+            kind,
+            detected: true,
+            detail,
+        })
+    }
+
+    /// A value given as `kind`. Its errors quote the value, except an API key's.
+    pub fn parse_as(kind: LookupKind, value: &str) -> Result<Self, LookupError> {
+        Self::checked(kind, value, kind != LookupKind::ApiKey).map_err(|detail| {
+            LookupError::Malformed {
+                kind,
+                detected: false,
+                detail,
+            }
+        })
+    }
+
+    /// `value` as a `kind`, or what is wrong with it, quoting it if `echo`.
+    fn checked(kind: LookupKind, value: &str, echo: bool) -> Result<Self, String> {
+        let expected = |what: &str| {
+            if echo {
+                format!("expected {what}, got {}", crate::problem::quote(value))
+            } else {
+                format!("expected {what}")
+            }
+        };
         if value.len() > MAX_VALUE {
-            return Err(malformed(format!("expected at most {MAX_VALUE} bytes")));
+            return Err(format!("expected at most {MAX_VALUE} bytes"));
         }
         match kind {
             LookupKind::Host => normalise_host(value)
                 .map(|host| Self::Host { kind, host })
-                .ok_or_else(|| {
-                    malformed(format!(
-                        "expected a DNS host name such as \"sftp.eu1.mparticle.com\", got {}",
-                        crate::problem::quote(value)
-                    ))
-                }),
+                .ok_or_else(|| expected("a DNS host name such as \"sftp.eu1.mparticle.com\"")),
             LookupKind::Url => url_host(value)
                 .map(|host| Self::Host { kind, host })
                 .ok_or_else(|| {
-                    malformed(format!(
-                        "expected an absolute URL with a DNS host name, such as \"https://app.eu1.mparticle.com\", got {}",
-                        crate::problem::quote(value)
-                    ))
+                    expected("an absolute URL with a DNS host name, such as \"https://app.eu1.mparticle.com\"")
                 }),
-            LookupKind::Ip => value.parse().map(Self::Ip).map_err(|_| {
-                malformed(format!(
-                    "expected an IPv4 or IPv6 address, got {}",
-                    crate::problem::quote(value)
-                ))
-            }),
-            LookupKind::ApiKey => api_key_prefix(value).map(Self::ApiKeyPrefix).ok_or_else(|| {
-                // Never quote the key: it is half a credential.
-                malformed(
+            LookupKind::Ip => value
+                .parse()
+                .map(Self::Ip)
+                .map_err(|_| expected("an IPv4 or IPv6 address")),
+            LookupKind::ApiKey => api_key_prefix(value)
+                .map(Self::ApiKeyPrefix)
+                .ok_or_else(|| {
                     "expected an API key of 1 to 256 printable ASCII characters without spaces"
-                        .into(),
-                )
-            }),
-            LookupKind::AwsRegion => value.parse().map(Self::AwsRegion).map_err(|_| {
-                malformed(format!(
-                    "expected an AWS region code such as \"eu-central-1\", got {}",
-                    crate::problem::quote(value)
-                ))
-            }),
+                        .to_owned()
+                }),
+            LookupKind::AwsRegion => value
+                .parse()
+                .map(Self::AwsRegion)
+                .map_err(|_| expected("an AWS region code such as \"eu-central-1\"")),
             LookupKind::Arn => parse_arn(value).map(Self::Arn).ok_or_else(|| {
-                malformed(format!(
-                    "expected an ARN such as \"arn:aws:iam::583371261087:role/verifyrequest_lambda\", got {}",
-                    crate::problem::quote(value)
-                ))
+                expected("an ARN such as \"arn:aws:iam::583371261087:role/verifyrequest_lambda\"")
             }),
         }
     }
@@ -548,6 +646,29 @@ mod tests {
             "arn:aws:iam::583371261087:",
         ] {
             assert!(parse("arn", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn q_reads_a_value_by_the_first_rule_that_applies() {
+        for (value, kind) in [
+            ("https://a.com", LookupKind::Url),
+            ("sftp://arn:aws@a.com", LookupKind::Url),
+            ("arn:aws:s3:::b/*", LookupKind::Arn),
+            ("1.2.3.4", LookupKind::Ip),
+            ("1.2.3", LookupKind::Ip),
+            ("::1", LookupKind::Ip),
+            ("fe80::1:2", LookupKind::Ip),
+            ("eu-central-1", LookupKind::AwsRegion),
+            ("us-gov-west-1", LookupKind::AwsRegion),
+            ("eu1-abc", LookupKind::ApiKey),
+            ("abc", LookupKind::ApiKey),
+            ("has space", LookupKind::ApiKey),
+            ("a.com", LookupKind::Host),
+            ("a.com:4422", LookupKind::Host),
+            ("cafe:beef.com", LookupKind::Host),
+        ] {
+            assert_eq!(LookupKind::detect(value), kind, "{value}");
         }
     }
 

@@ -203,27 +203,54 @@ struct ProblemBody<'a> {
     errors: &'a [Violation],
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.status();
-        let errors = match &self {
+impl ApiError {
+    /// The problem+json body (RFC 9457) that an HTTP answer carries.
+    pub fn problem_json(&self, style: crate::render::Style) -> String {
+        let errors = match self {
             Self::Invalid { errors, .. } => errors.as_slice(),
             _ => &[],
         };
-        let body = crate::render::to_json(
+        crate::render::to_json(
             &ProblemBody {
                 kind: self.problem_type(),
                 title: self.title(),
-                status: status.as_u16(),
+                status: self.status().as_u16(),
                 detail: self.detail(),
                 errors,
             },
+            style,
             b"  ",
-        );
+        )
+    }
+
+    /// The problem in plain words for a person at a terminal: the detail, then each
+    /// broken rule on a line of its own, named by the flag that carries the value
+    /// (`--bucket` for `#/bucket`, `--account-id` for `account_id`).
+    pub fn in_words(&self) -> String {
+        let mut text = self.detail();
+        if let Self::Invalid { errors, .. } = self {
+            for violation in errors {
+                let name = match &violation.location {
+                    FieldLocation::Pointer(p) => p.trim_start_matches("#/"),
+                    FieldLocation::Parameter(p) => p,
+                };
+                text.push_str(&format!(
+                    "\n  --{}: {}",
+                    name.replace('_', "-"),
+                    violation.detail
+                ));
+            }
+        }
+        text
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
         (
-            status,
+            self.status(),
             [(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))],
-            body,
+            self.problem_json(crate::render::Style::Pretty),
         )
             .into_response()
     }

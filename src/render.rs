@@ -8,6 +8,16 @@ use serde::Serialize;
 use crate::bucket::BucketName;
 use crate::domain::{AccountId, AwsRegion, IamRoleArn, LambdaAlias, LambdaFunctionName};
 
+/// How JSON is laid out: pretty for people (every HTTP body), or one line for scripts
+/// (`podmeta … --compact`). Either way the keys come in the same order, from the same
+/// structs, and the text ends with a newline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Style {
+    #[default]
+    Pretty,
+    Compact,
+}
+
 /// The IAM policy language version every policy here uses.
 const POLICY_VERSION: &str = "2012-10-17";
 
@@ -36,7 +46,7 @@ pub fn lambda_arn(
 ///
 /// Indented with four spaces like the template, so that the output is the template's
 /// text with its placeholders replaced, byte for byte, plus a final newline.
-pub fn bucket_policy(principals: &[IamRoleArn; 2], bucket: &BucketName) -> String {
+pub fn bucket_policy(principals: &[IamRoleArn; 2], bucket: &BucketName, style: Style) -> String {
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
     struct Policy<'a> {
@@ -75,6 +85,7 @@ pub fn bucket_policy(principals: &[IamRoleArn; 2], bucket: &BucketName) -> Strin
             version: POLICY_VERSION,
             statement: [statement(&resource, arn1), statement(&resource, arn2)],
         },
+        style,
         b"    ",
     )
 }
@@ -82,7 +93,7 @@ pub fn bucket_policy(principals: &[IamRoleArn; 2], bucket: &BucketName) -> Strin
 /// The IAM policy that mParticle's Rules need in a region, exactly as documented: three
 /// statements (logs, metrics, Lambda) with the documented actions in the documented
 /// order. Ready for `aws iam put-user-policy --policy-document file://…`.
-pub fn iam_policy(region: &AwsRegion, prefix: &LambdaFunctionName) -> String {
+pub fn iam_policy(region: &AwsRegion, prefix: &LambdaFunctionName, style: Style) -> String {
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
     struct Policy {
@@ -133,18 +144,26 @@ pub fn iam_policy(region: &AwsRegion, prefix: &LambdaFunctionName) -> String {
                 ),
             ],
         },
+        style,
         b"  ",
     )
 }
 
-/// Pretty JSON with the given indent and a final newline.
-pub(crate) fn to_json<T: Serialize>(value: &T, indent: &[u8]) -> String {
+/// JSON in `style` (pretty with the given indent) and a final newline.
+pub(crate) fn to_json<T: Serialize>(value: &T, style: Style, indent: &[u8]) -> String {
     let mut out = Vec::with_capacity(512);
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(indent);
-    let mut ser = serde_json::Serializer::with_formatter(&mut out, formatter);
     // Serializing plain structs of strings into a Vec cannot fail, and serde_json writes
     // only UTF-8; were either ever false the output would be empty, never a panic.
-    if value.serialize(&mut ser).is_err() {
+    let written = match style {
+        Style::Pretty => {
+            let formatter = serde_json::ser::PrettyFormatter::with_indent(indent);
+            value.serialize(&mut serde_json::Serializer::with_formatter(
+                &mut out, formatter,
+            ))
+        }
+        Style::Compact => value.serialize(&mut serde_json::Serializer::new(&mut out)),
+    };
+    if written.is_err() {
         return String::new();
     }
     out.push(b'\n');
@@ -192,7 +211,7 @@ mod tests {
         let bucket =
             BucketName::parse(&"mp-forwarding-".parse().unwrap(), "mp-forwarding-x").unwrap();
         let policy: serde_json::Value =
-            serde_json::from_str(&bucket_policy(&principals, &bucket)).unwrap();
+            serde_json::from_str(&bucket_policy(&principals, &bucket, Style::Pretty)).unwrap();
         assert_eq!(policy["Version"], "2012-10-17");
         let statements = policy["Statement"].as_array().unwrap();
         assert_eq!(statements.len(), 2);

@@ -26,6 +26,18 @@ async fn get_body(state: &AppState, path: &str) -> String {
     String::from_utf8(body.to_vec()).unwrap()
 }
 
+/// The body of a JSON POST of `body` to `path`, answered in-process by the app.
+async fn post_body(state: &AppState, path: &str, body: String) -> String {
+    let request = Request::post(path)
+        .header("host", "podmeta.test")
+        .header("content-type", "application/json")
+        .body(Body::from(body))
+        .unwrap();
+    let response = podmeta::app(state.clone()).oneshot(request).await.unwrap();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8(body.to_vec()).unwrap()
+}
+
 /// A writer that keeps everything logged, for the test to read.
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -62,8 +74,19 @@ async fn an_api_key_leaves_no_trace_in_logs_or_error_bodies() {
         format!("api_key=eu1-{secret}&host=app.mparticle.com"),
         format!("eu1-{secret}"),
         format!("eu1-{secret}=1"),
+        format!("q=eu1-{secret}"),
+        format!("q=eu1-{secret}%20x"),
+        format!("q=arn:aws:iam::1:role/{secret}"),
     ] {
         bodies.push(get_body(&state, &format!("/lookup?{query}")).await);
+    }
+    for body in [
+        format!(r#"{{"q": "eu1-{secret}"}}"#),
+        format!(r#"{{"q": "eu1 {secret}"}}"#),
+        format!(r#"{{"q": "{secret}", "x": 1}}"#),
+        format!(r#"{{"q": "{secret}"#),
+    ] {
+        bodies.push(post_body(&state, "/lookup", body).await);
     }
 
     let logged = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();

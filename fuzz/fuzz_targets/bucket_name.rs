@@ -21,7 +21,7 @@ fuzz_target!(|name: &str| {
     assert!(!name.contains(".."));
     let principals = &table.pods()[0].s3.principals;
     let policy: serde_json::Value =
-        serde_json::from_str(&podmeta::internals::bucket_policy(principals, &bucket)).expect("JSON");
+        serde_json::from_str(&podmeta::internals::bucket_policy(principals, &bucket, podmeta::Style::Pretty)).expect("JSON");
     for statement in policy["Statement"].as_array().expect("statements") {
         assert_eq!(statement["Resource"], format!("arn:aws:s3:::{name}/*"));
     }

@@ -38,18 +38,8 @@ impl FromRequestParts<AppState> for PodRef {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Path(given) = Path::<String>::from_request_parts(parts, state).await?;
         let catalog = state.catalog();
-        match catalog.table().position_ignoring_case(&given) {
-            Some(position) => Ok(Self { catalog, position }),
-            None => Err(ApiError::UnknownPod {
-                given,
-                known: catalog
-                    .table()
-                    .pods()
-                    .iter()
-                    .map(|p| p.id().to_string())
-                    .collect(),
-            }),
-        }
+        let position = catalog.position(&given)?;
+        Ok(Self { catalog, position })
     }
 }
 

@@ -8,12 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::{ApiJson, PodRef, prerendered};
 use super::routes::ROUTES;
-use crate::bucket::BucketName;
 use crate::catalog::Rendered;
 use crate::lookup::{LookupKind, LookupQuery};
 use crate::problem::ApiError;
-use crate::render;
-use crate::rules::LambdaArnParams;
+use crate::render::Style;
 use crate::state::AppState;
 
 /// `GET /`: what this service is, the table in force, and where everything is.
@@ -138,10 +136,10 @@ pub(super) async fn bucket_policy(
     pod: PodRef,
     ApiJson(request): ApiJson<BucketPolicyRequest>,
 ) -> Result<Response, ApiError> {
-    let table = pod.catalog.table();
-    let bucket = BucketName::parse(&table.s3().bucket_prefix, &request.bucket)?;
-    let pod = table.pod_at(pod.position);
-    Ok(Rendered::posted(render::bucket_policy(&pod.s3.principals, &bucket)).into_response())
+    let policy = pod
+        .catalog
+        .bucket_policy(pod.position, &request.bucket, Style::Pretty)?;
+    Ok(Rendered::posted(policy).into_response())
 }
 
 /// `GET /pods/{pod}/rules/lambda-arn?account_id=…&function=…&alias=…`: a Rules ARN.
@@ -150,14 +148,13 @@ pub(super) async fn lambda_arn(
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(pairs) = query?;
-    let table = pod.catalog.table();
-    let params = LambdaArnParams::parse(&pairs, table.rules())?;
-    let region = &table.pod_at(pod.position).aws_region;
-    let arn = render::lambda_arn(region, &params.account_id, &params.function, &params.alias);
-    Ok(crate::catalog::json(&serde_json::json!({ "arn": arn })).into_response())
+    let arn = pod
+        .catalog
+        .lambda_arn(pod.position, &pairs, Style::Pretty)?;
+    Ok(Rendered::json(arn).into_response())
 }
 
-/// `GET /lookup?host=…` (or `url`, `ip`, `api_key`, `aws_region`, `arn`): which pods?
+/// `GET /lookup?q=…` (or `host`, `url`, `ip`, `api_key`, `aws_region`, `arn`): which pods?
 ///
 /// The query string may hold an API key: it is never logged, and no error quotes it.
 pub(super) async fn lookup(
@@ -166,25 +163,37 @@ pub(super) async fn lookup(
 ) -> Result<Response, ApiError> {
     let Query(pairs) = query?;
     let query = LookupQuery::parse(&pairs)?;
-    let mut response = state
-        .catalog()
-        .lookup(&query)
-        .map(IntoResponse::into_response)
-        .ok_or_else(|| ApiError::NoMatch {
-            detail: match query.unmatchable() {
-                Some(why) => format!("No pod matches this {}: {why}.", query.kind().name()),
-                None => format!("No pod matches this {}.", query.kind().name()),
-            },
-        })?;
-    if query.kind() == LookupKind::ApiKey {
-        // The URL holds half a credential: no shared cache may keep it, and no browser
-        // cache either. The envelope keeps a Cache-Control a handler has set.
+    let mut response = state.catalog().lookup(&query)?.into_response();
+    let may_hold_a_key =
+        query.kind() == LookupKind::ApiKey || pairs.first().is_some_and(|(name, _)| name == "q");
+    if may_hold_a_key {
+        // The URL holds half a credential, or may (`q` takes whatever is pasted): no
+        // shared cache may keep it, and no browser cache either. The envelope keeps a
+        // Cache-Control a handler has set.
         response.headers_mut().insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static("private, no-store"),
         );
     }
     Ok(response)
+}
+
+/// The body of `POST /lookup`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LookupRequest {
+    q: String,
+}
+
+/// `POST /lookup` with `{"q": …}`: as `GET /lookup?q=…`, with the value out of the URL,
+/// so that a pasted API key never reaches a proxy's or a browser's history.
+pub(super) async fn lookup_posted(
+    State(state): State<AppState>,
+    ApiJson(request): ApiJson<LookupRequest>,
+) -> Result<Response, ApiError> {
+    let query = LookupQuery::read(&request.q)?;
+    let answer = state.catalog().lookup_json(&query, Style::Pretty)?;
+    Ok(Rendered::posted(answer).into_response())
 }
 
 pub(super) async fn no_route(uri: Uri) -> ApiError {

@@ -36,8 +36,8 @@ use crate::state::AppState;
 use envelope::X_REQUEST_ID;
 use extract::PodRef;
 use handlers::{
-    bucket_policy, healthz, index, lambda_arn, list_pods, lookup, method_not_allowed, metrics,
-    no_route, openapi, readyz,
+    bucket_policy, healthz, index, lambda_arn, list_pods, lookup, lookup_posted,
+    method_not_allowed, metrics, no_route, openapi, readyz,
 };
 use routes::Handler;
 
@@ -126,5 +126,6 @@ fn method_router(handler: Handler) -> MethodRouter<AppState> {
         Handler::LambdaArn => get(lambda_arn),
         Handler::BucketPolicy => post(bucket_policy),
         Handler::Lookup => get(lookup),
+        Handler::LookupPosted => post(lookup_posted),
     }
 }

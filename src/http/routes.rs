@@ -27,6 +27,7 @@ pub(super) enum Handler {
     LambdaArn,
     BucketPolicy,
     Lookup,
+    LookupPosted,
 }
 
 /// Every fact about one route.
@@ -92,7 +93,7 @@ const fn pod_part(path: &'static str, part: Part) -> Route {
 /// Every route of the service: the one list the router, the index, the metrics labels and
 /// the cache policy come from, and which the tests compare with the OpenAPI document.
 /// (HEAD is answered on every GET route.)
-pub static ROUTES: [Route; 17] = [
+pub static ROUTES: [Route; 18] = [
     route("/", Method::GET, CachePolicy::NoStore, Handler::Index, None),
     operational("/healthz", Handler::Healthz),
     operational("/readyz", Handler::Readyz),
@@ -127,6 +128,14 @@ pub static ROUTES: [Route; 17] = [
         CachePolicy::Public,
         Handler::Lookup,
         Some("/lookup?host=sftp.mparticle.com"),
+    ),
+    // The same question with its value in the body, out of every URL and log.
+    route(
+        "/lookup",
+        Method::POST,
+        CachePolicy::NoStore,
+        Handler::LookupPosted,
+        None,
     ),
 ];
 

@@ -1,7 +1,7 @@
 //! Reverse lookup: each kind with its hits, misses and bad input; and API keys leave no
 //! trace in logs or error bodies.
 
-use crate::common::{PODS, TestApp, spawn_app};
+use crate::common::{PODS, TestApp, TestResponse, spawn_app};
 use axum::http::StatusCode;
 use serde_json::Value;
 
@@ -320,4 +320,176 @@ async fn a_lookup_by_api_key_is_never_stored_by_any_cache_and_others_are_public(
         by_host.headers[axum::http::header::CACHE_CONTROL],
         "public, max-age=300"
     );
+}
+
+/// `q=` with its value percent-encoded.
+fn q(value: &str) -> String {
+    let mut encoded = String::new();
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("q={encoded}")
+}
+
+#[tokio::test]
+async fn q_works_out_the_kind_and_answers_as_the_named_parameter_would() {
+    let app = spawn_app();
+    // (value, the kind q must read it as)
+    let cases = [
+        ("https://App.EU1.mparticle.com/login?x=1", "url"),
+        ("sftp://user@sftp.mparticle.com:4422/in", "url"),
+        ("arn:aws:iam::583371261087:role/verifyrequest_lambda", "arn"),
+        (
+            "arn:aws:lambda:eu-central-1:123456789012:function:mprx:PROD",
+            "arn",
+        ),
+        ("34.199.76.170", "ip"),
+        ("::ffff:34.199.76.170", "ip"),
+        ("eu-central-1", "aws_region"),
+        ("eu1-0123456789abcdef", "api_key"),
+        ("AU1-0123456789abcdef", "api_key"),
+        ("0123456789abcdef", "api_key"),
+        ("sftp.mparticle.com", "host"),
+        ("S2S.us2.mparticle.com", "host"),
+        ("sftp.eu1.mparticle.com:4422", "host"),
+        ("jssdks.au1.mparticle.com", "host"),
+    ];
+    for (value, kind) in cases {
+        let by_q = app.get(&format!("/lookup?{}", q(value))).await;
+        let by_name = app.get(&format!("/lookup?{kind}={}", &q(value)[2..])).await;
+        assert_eq!(by_q.status, StatusCode::OK, "{value}: {}", by_q.text());
+        assert_eq!(by_q.json()["matched_by"], kind, "{value}");
+        assert_eq!(by_q.text(), by_name.text(), "{value}");
+        // Pasted white space is ignored.
+        let padded = app
+            .get(&format!("/lookup?{}", q(&format!(" {value}\n"))))
+            .await;
+        assert_eq!(padded.text(), by_q.text(), "{value:?} padded");
+    }
+}
+
+#[tokio::test]
+async fn q_reads_a_malformed_value_as_its_kind_and_never_repeats_it() {
+    let app = spawn_app();
+    // (value, the kind the error must name)
+    for (value, kind) in [
+        ("34.199.76", "an IP address"),
+        ("1::2::3", "an IP address"),
+        ("arn:aws:iam::12:role/Zq7secret", "an ARN"),
+        ("ftp:///Zq7secret", "a URL"),
+        ("eu1-Zq7 secret", "an API key"),
+        ("Zq7secret..example.com", "a host name"),
+    ] {
+        let problem = bad(&app, &q(value)).await;
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with(&format!("q was read as {kind}: expected")),
+            "{value}: {detail}"
+        );
+        assert!(!problem.to_string().contains("Zq7"), "{value}: {problem}");
+    }
+    for blank in ["", "%20%0A"] {
+        let problem = bad(&app, &format!("q={blank}")).await;
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("q is empty")
+        );
+    }
+    let problem = bad(&app, &q(&"k".repeat(2049))).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("at most 2048 bytes")
+    );
+    // A kind that matches no pod is a 404, as for the named parameter.
+    let problem = miss(&app, &q("app.example.com")).await;
+    assert_eq!(problem["detail"], "No pod matches this host.");
+    // q is one of the parameters: it does not combine with another.
+    bad(&app, "q=sftp.mparticle.com&host=sftp.mparticle.com").await;
+}
+
+#[tokio::test]
+async fn a_q_answer_is_never_stored_since_it_may_hold_a_key() {
+    let app = spawn_app();
+    for value in ["sftp.mparticle.com", "eu1-0123456789abcdef"] {
+        let response = app.get(&format!("/lookup?{}", q(value))).await;
+        assert_eq!(response.status, StatusCode::OK);
+        assert_eq!(
+            response.headers[axum::http::header::CACHE_CONTROL],
+            "private, no-store",
+            "{value}"
+        );
+    }
+}
+
+/// `POST /lookup` with `body` as JSON.
+async fn post_lookup(app: &TestApp, body: &str) -> TestResponse {
+    app.post("/lookup", Some("application/json"), body.to_owned())
+        .await
+}
+
+#[tokio::test]
+async fn post_lookup_answers_as_get_with_q_with_the_value_out_of_the_url() {
+    let app = spawn_app();
+    for value in [
+        "sftp.mparticle.com",
+        "eu1-0123456789abcdef",
+        "https://app.au1.mparticle.com",
+        "52.45.156.86",
+        "us-east-1",
+        "arn:aws:iam::583371261087:role/verifyrequest_lambda",
+    ] {
+        let by_get = app.get(&format!("/lookup?{}", q(value))).await;
+        let body = serde_json::json!({ "q": value }).to_string();
+        let by_post = post_lookup(&app, &body).await;
+        assert_eq!(
+            by_post.status,
+            StatusCode::OK,
+            "{value}: {}",
+            by_post.text()
+        );
+        assert_eq!(by_post.text(), by_get.text(), "{value}");
+        assert_eq!(by_post.content_type(), "application/json");
+        assert!(by_post.headers.get(axum::http::header::ETAG).is_none());
+        let cache = by_post.headers[axum::http::header::CACHE_CONTROL]
+            .to_str()
+            .unwrap();
+        assert!(cache.contains("no-store"), "{cache}");
+    }
+}
+
+#[tokio::test]
+async fn post_lookup_refuses_what_is_not_one_q_and_never_repeats_it() {
+    let app = spawn_app();
+    let problem = post_lookup(&app, r#"{"q": "eu1 Zq7secret"}"#)
+        .await
+        .problem(400);
+    assert!(!problem.to_string().contains("Zq7"), "{problem}");
+    miss(&app, &q("app.example.com")).await;
+    let problem = post_lookup(&app, r#"{"q": "app.example.com"}"#)
+        .await
+        .problem(404);
+    assert_eq!(problem["type"], "urn:podmeta:problem:no-match");
+    let problem = post_lookup(&app, "{}").await.problem(422);
+    assert_eq!(TestResponse::rules(&problem), ["required"]);
+    assert_eq!(problem["errors"][0]["pointer"], "#/q");
+    let problem = post_lookup(&app, r#"{"q": "x.com", "host": "y.com"}"#)
+        .await
+        .problem(422);
+    assert_eq!(TestResponse::rules(&problem), ["unknown-field"]);
+    assert_eq!(problem["errors"][0]["pointer"], "#/host");
+    let problem = post_lookup(&app, r#"{"q": 17}"#).await.problem(422);
+    assert_eq!(TestResponse::rules(&problem), ["type"]);
+    post_lookup(&app, r#"{"q": "eu1-Zq7"#).await.problem(400);
+    let unlabelled = app
+        .post("/lookup", None, r#"{"q": "sftp.mparticle.com"}"#.to_owned())
+        .await;
+    unlabelled.problem(415);
 }

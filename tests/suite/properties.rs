@@ -56,7 +56,7 @@ proptest! {
         if let Ok(bucket) = BucketName::parse(&TABLE.s3().bucket_prefix, &name) {
             for pod in TABLE.pods() {
                 let policy: serde_json::Value =
-                    serde_json::from_str(&podmeta::internals::bucket_policy(&pod.s3.principals, &bucket)).unwrap();
+                    serde_json::from_str(&podmeta::internals::bucket_policy(&pod.s3.principals, &bucket, podmeta::Style::Pretty)).unwrap();
                 let statements = policy["Statement"].as_array().unwrap();
                 prop_assert_eq!(statements.len(), 2);
                 for statement in statements {

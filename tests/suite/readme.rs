@@ -27,7 +27,8 @@ fn examples_in(text: &str) -> Vec<(String, bool)> {
     }
     let mut out = Vec::new();
     let mut fence = Fence::Outside;
-    for line in text.lines() {
+    // A block may be indented to sit in a list item.
+    for line in text.lines().map(str::trim_start) {
         if let Some(info) = line.strip_prefix("```") {
             fence = match (fence, info.trim()) {
                 (Fence::Outside, "sh") => Fence::Sh {
