@@ -286,10 +286,24 @@ impl Catalog {
         struct Answer {
             arn: String,
         }
+        let arn = self.lambda_arn_value(position, pairs)?;
+        Ok(render_json(&Answer { arn }, style))
+    }
+
+    /// The ARN alone that [`Catalog::lambda_arn`] answers with.
+    pub fn lambda_arn_value(
+        &self,
+        position: usize,
+        pairs: &[(String, String)],
+    ) -> Result<String, ApiError> {
         let params = LambdaArnParams::parse(pairs, self.table.rules())?;
         let region = &self.table.pod_at(position).aws_region;
-        let arn = render::lambda_arn(region, &params.account_id, &params.function, &params.alias);
-        Ok(render_json(&Answer { arn }, style))
+        Ok(render::lambda_arn(
+            region,
+            &params.account_id,
+            &params.function,
+            &params.alias,
+        ))
     }
 
     /// The `snippet` of the server SDK named `sdk` (any letter case) in
@@ -302,7 +316,11 @@ impl Catalog {
             .find(|s| s.sdk.name().eq_ignore_ascii_case(sdk))
             .map(|s| s.snippet)
             .ok_or_else(|| ApiError::Invalid {
-                detail: "The SDK is not one that needs its pod set.".into(),
+                detail: format!(
+                    "There is no server SDK {} that needs its pod set. They are: {}.",
+                    crate::problem::quote(sdk),
+                    known.join(", ")
+                ),
                 errors: vec![crate::problem::Violation::parameter(
                     "sdk",
                     "known-sdk",

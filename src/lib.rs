@@ -11,7 +11,8 @@
 //! - `sdk`: how each server SDK is pointed at a pod; client-SDK direct-routing hosts.
 //! - `rules`: the Lambda ARN builder's parameters and their rules.
 //! - `lookup`: reverse lookup (host, URL, IP, API key, region, ARN → pods).
-//! - `catalog`: a loaded table plus every GET body, serialised once at load.
+//! - `catalog`: a loaded table plus every GET body, serialised once at load, and every
+//!   other answer (policies, ARNs, lookups), in a `render::Style`.
 //! - `problem`: the one error type and its RFC 9457 problem+json response.
 //! - `state`: what every request shares: the catalog in force, swapped whole on reload;
 //!   the metrics; the draining flag; the HTTP settings.
@@ -30,6 +31,8 @@
 //! - `capacity`: the cap fitted to the open-file and memory limits.
 //! - `reload`: reloading the table on SIGHUP and on file changes.
 //! - `healthcheck`: the tiny HTTP client behind `podmeta healthcheck`.
+//! - `cli`: the command line: serving, `check`, `healthcheck`, `completions`, and the
+//!   document commands, which `commands` answers through the catalog with no server.
 //!
 //! # How a request flows
 //! The router matches the path; the `PodRef` extractor resolves `{pod}` (any case) in the
@@ -47,6 +50,8 @@
 mod bucket;
 pub mod capacity;
 mod catalog;
+pub mod cli;
+mod commands;
 mod connections;
 mod digest;
 mod domain;

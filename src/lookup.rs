@@ -74,8 +74,8 @@ impl LookupKind {
     ///
     /// 1. It contains `://`: a URL.
     /// 2. It begins with `arn:`: an ARN.
-    /// 3. It is made of digits and dots only, or holds a `:` among hex digits, dots and
-    ///    colons only: an IP address (v4, or v6 such as `::ffff:34.199.76.170`).
+    /// 3. It is made of digits and at least one dot, or of hex digits, dots and at least
+    ///    one colon: an IP address (v4, or v6 such as `::ffff:34.199.76.170`).
     /// 4. It has the shape of an AWS region code (`eu-central-1`): an AWS region.
     /// 5. It has no dot: an API key, with a pod prefix (`eu1-…`) or without (US1's).
     /// 6. Anything else: a host name, with or without a `:port`.
@@ -83,12 +83,12 @@ impl LookupKind {
     /// The rules only choose the kind; the value is then checked as that kind, so
     /// `34.199.76` is a malformed IP rather than an unknown host.
     pub fn detect(value: &str) -> Self {
-        let ip_like = !value.is_empty()
-            && (value.bytes().all(|b| b.is_ascii_digit() || b == b'.')
-                || (value.contains(':')
-                    && value
-                        .bytes()
-                        .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':')));
+        let ip_like = (value.contains('.')
+            && value.bytes().all(|b| b.is_ascii_digit() || b == b'.'))
+            || (value.contains(':')
+                && value
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b'.' || b == b':'));
         if value.contains("://") {
             Self::Url
         } else if value.starts_with("arn:") {
@@ -657,6 +657,7 @@ mod tests {
             ("arn:aws:s3:::b/*", LookupKind::Arn),
             ("1.2.3.4", LookupKind::Ip),
             ("1.2.3", LookupKind::Ip),
+            ("12345", LookupKind::ApiKey),
             ("::1", LookupKind::Ip),
             ("fe80::1:2", LookupKind::Ip),
             ("eu-central-1", LookupKind::AwsRegion),

@@ -6,4 +6,5 @@ mod child;
 
 mod binary;
 mod cli;
+mod commands;
 mod faults;

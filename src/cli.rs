@@ -1,0 +1,625 @@
+//! The command line: serving (the default), `check`, `healthcheck`, and the documents
+//! with no server (`pods`, `get`, `bucket-policy`, `iam-policy`, `lambda-arn`, `sdks`,
+//! `lookup`; see `commands`), and `completions`.
+//!
+//! Exit codes: 0 on success; 1 when the answer is a problem (the API's 4xx: an unknown
+//! pod, an invalid value, no match) or a health check fails; 2 for a usage error or a
+//! table that does not load. Nothing is written to stdout on failure, so that
+//! `$(podmeta bucket-policy …)` never captures half an answer.
+
+use std::ffi::OsString;
+use std::io::{IsTerminal, Read, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use axum::http::HeaderValue;
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use tracing_subscriber::EnvFilter;
+
+use crate::catalog::{Catalog, Part};
+use crate::commands::Command as Document;
+use crate::lookup::LookupKind;
+use crate::render::Style;
+use crate::{AppState, HttpSettings, ServerSettings, Table};
+
+/// Exit code for a problem the API would answer with a 4xx.
+const EXIT_PROBLEM: u8 = 1;
+/// Exit code for a table that can't be loaded, as for any usage error.
+const EXIT_BAD_CONFIG: u8 = 2;
+
+const EXAMPLES: &str = "\
+Examples:
+  podmeta                                     serve the built-in table on 127.0.0.1:8080
+  podmeta --config pods.toml --bind 0.0.0.0:8080
+  podmeta get eu1 sftp                        print a pod's SFTP facts, with no server
+  podmeta bucket-policy eu1 --bucket mp-forwarding-acme > policy.json
+  podmeta lookup https://app.eu1.mparticle.com
+  podmeta check config/pods.toml              validate a table and exit";
+
+/// podmeta: the regional pod table as a read-only HTTP API, and its documents on the
+/// command line.
+#[derive(Parser)]
+#[command(version, about, after_help = EXAMPLES)]
+struct Cli {
+    /// Address to listen on.
+    #[arg(long, env = "PODMETA_BIND", default_value_t = crate::DEFAULT_BIND)]
+    bind: SocketAddr,
+
+    /// The pod table to use instead of the one compiled in. When serving, it is reloaded
+    /// on SIGHUP and whenever it changes on disk.
+    #[arg(long, env = "PODMETA_CONFIG", global = true)]
+    config: Option<PathBuf>,
+
+    /// Seconds that clients and caches may keep a resource (Cache-Control max-age).
+    #[arg(long, env = "PODMETA_CACHE_MAX_AGE", default_value_t = HttpSettings::default().cache_max_age)]
+    cache_max_age: u32,
+
+    /// An origin allowed to call the API from a browser (repeat for several). Without
+    /// any, every origin is allowed.
+    #[arg(
+        long = "cors-origin",
+        env = "PODMETA_CORS_ORIGINS",
+        value_delimiter = ','
+    )]
+    cors_origins: Vec<String>,
+
+    /// Log format: text for people, json for machines. Default: text on a terminal,
+    /// json otherwise. The level comes from RUST_LOG (default info).
+    #[arg(long, env = "PODMETA_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
+
+    /// How long a request may take, body included, before it is answered 408.
+    #[arg(long, env = "PODMETA_REQUEST_TIMEOUT", default_value_t = HttpSettings::default().request_timeout.into())]
+    request_timeout: humantime::Duration,
+
+    /// How long a client may take to send a request's headers (from accept for the
+    /// first request, from its first byte for later ones) before its connection is
+    /// closed. A connection that sends nothing is closed after this long.
+    #[arg(long, env = "PODMETA_HEADER_READ_TIMEOUT", default_value_t = ServerSettings::default().header_read_timeout.into())]
+    header_read_timeout: humantime::Duration,
+
+    /// How long an idle keep-alive connection stays open between requests. Keep it
+    /// longer than the idle timeout of any load balancer in front (often 60 s).
+    #[arg(long, env = "PODMETA_KEEP_ALIVE_TIMEOUT", default_value_t = ServerSettings::default().keep_alive_timeout.into())]
+    keep_alive_timeout: humantime::Duration,
+
+    /// The most connections open at once on --bind. At the cap, idle keep-alive
+    /// connections are closed to make room, then new ones wait in the listen backlog.
+    /// Lowered at start-up if the open-file or memory limit could not hold it.
+    #[arg(long, env = "PODMETA_MAX_CONNECTIONS", default_value_t = ServerSettings::default().max_connections, value_parser = at_least_one)]
+    max_connections: usize,
+
+    /// A second address serving only /healthz, /readyz and /metrics, outside the
+    /// connection cap, for probes and scrapes (for example 0.0.0.0:9090).
+    #[arg(long, env = "PODMETA_ADMIN_BIND")]
+    admin_bind: Option<SocketAddr>,
+
+    /// On SIGTERM or SIGINT, how long requests in flight may take to finish.
+    #[arg(long, env = "PODMETA_SHUTDOWN_TIMEOUT", default_value_t = ServerSettings::default().shutdown_timeout.into())]
+    shutdown_timeout: humantime::Duration,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// The flags that only make sense when serving, by clap id, and the subcommands that
+/// also take each (`healthcheck` asks the server at `--bind` or `--admin-bind`).
+const SERVE_FLAGS: [(&str, &str, &[&str]); 10] = [
+    ("bind", "--bind", &["healthcheck"]),
+    ("cache_max_age", "--cache-max-age", &[]),
+    ("cors_origins", "--cors-origin", &[]),
+    ("log_format", "--log-format", &[]),
+    ("request_timeout", "--request-timeout", &[]),
+    ("header_read_timeout", "--header-read-timeout", &[]),
+    ("keep_alive_timeout", "--keep-alive-timeout", &[]),
+    ("max_connections", "--max-connections", &[]),
+    ("admin_bind", "--admin-bind", &["healthcheck"]),
+    ("shutdown_timeout", "--shutdown-timeout", &[]),
+];
+
+#[derive(Subcommand)]
+enum Command {
+    /// Validate a pod table and exit: 0 if it is valid, 2 with its errors if not.
+    #[command(after_help = "Example:\n  podmeta check config/pods.toml")]
+    Check {
+        /// The table file to check.
+        path: PathBuf,
+    },
+    /// Ask a running podmeta's /healthz (at --admin-bind if set, else at --bind) and exit
+    /// 0 if it answers 200, 1 if not: a container HEALTHCHECK for images without curl.
+    #[command(after_help = "Example:\n  podmeta --admin-bind 127.0.0.1:9090 healthcheck")]
+    Healthcheck,
+    /// Print every pod: the body of GET /pods.
+    #[command(after_help = "Example:\n  podmeta pods --compact")]
+    Pods {
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Print everything about a pod, or one part of it: the body of GET /pods/{pod}[/PART].
+    #[command(after_help = "Examples:\n  podmeta get eu1\n  podmeta get EU1 sftp")]
+    Get {
+        /// The pod, in any letter case (us1, us2, eu1, au1 in the built-in table).
+        pod: String,
+        /// One part of the pod.
+        #[arg(value_enum)]
+        part: Option<PartName>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Print the S3 bucket policy for a forwarding bucket: the body of
+    /// POST /pods/{pod}/bucket-policy.
+    #[command(
+        after_help = "Example:\n  podmeta bucket-policy eu1 --bucket mp-forwarding-acme > policy.json\n  aws s3api put-bucket-policy --bucket mp-forwarding-acme --policy file://policy.json"
+    )]
+    BucketPolicy {
+        pod: String,
+        /// The bucket's name: it begins with mp-forwarding- and keeps S3's naming rules.
+        #[arg(long)]
+        bucket: String,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Print the IAM policy that Rules need in the pod's region: the body of
+    /// GET /pods/{pod}/rules/iam-policy.
+    #[command(after_help = "Example:\n  podmeta iam-policy eu1 > iam-policy.json")]
+    IamPolicy {
+        pod: String,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Print the ARN of a Rules Lambda function: the body of
+    /// GET /pods/{pod}/rules/lambda-arn.
+    #[command(
+        after_help = "Examples:\n  podmeta lambda-arn eu1 --account-id 123456789012 --function mprmyrule --alias PROD\n  podmeta lambda-arn eu1 --account-id 123456789012 --function mprmyrule --alias '$LATEST' --raw"
+    )]
+    LambdaArn {
+        pod: String,
+        /// The 12-digit AWS account that holds the function.
+        #[arg(long)]
+        account_id: String,
+        /// The function's name: it begins with mpr.
+        #[arg(long)]
+        function: String,
+        /// PROD or '$LATEST' (quoted, so that the shell leaves it alone).
+        #[arg(long)]
+        alias: String,
+        /// Print the bare ARN, not JSON.
+        #[arg(long, conflicts_with_all = ["compact", "json"])]
+        raw: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Print how to point each server SDK at the pod: the body of GET /pods/{pod}/sdks;
+    /// with --sdk and --snippet, that SDK's snippet as plain text.
+    #[command(
+        after_help = "Examples:\n  podmeta sdks eu1\n  podmeta sdks eu1 --sdk python --snippet > configure_mparticle.py"
+    )]
+    Sdks {
+        pod: String,
+        /// A server SDK, in any letter case: go, java, node, python or ruby.
+        #[arg(long, requires = "snippet")]
+        sdk: Option<String>,
+        /// Print the SDK's snippet alone, as plain text (needs --sdk).
+        #[arg(long, requires = "sdk", conflicts_with = "compact")]
+        snippet: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Say which pod a host, URL, IP, API key, AWS region or ARN is in: the body of
+    /// GET /lookup?q=VALUE. Give - to read the value from stdin, so that an API key stays
+    /// out of the shell's history and of ps.
+    #[command(
+        after_help = "Examples:\n  podmeta lookup sftp.eu1.mparticle.com\n  podmeta lookup --as ip 52.45.156.86\n  printf '%s' \"$API_KEY\" | podmeta lookup -"
+    )]
+    Lookup {
+        /// The value, or - to read it from stdin.
+        value: String,
+        /// Read the value as this kind rather than work it out.
+        #[arg(long = "as", value_name = "KIND", value_parser = ["host", "url", "ip", "api_key", "aws_region", "arn"])]
+        kind: Option<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Print a completion script for a shell.
+    #[command(after_help = "Example:\n  podmeta completions bash > /etc/bash_completion.d/podmeta")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// How a document command prints.
+#[derive(Args)]
+struct Output {
+    /// One-line JSON, for scripts.
+    #[arg(long)]
+    compact: bool,
+    /// On failure, write the problem as problem+json (RFC 9457) to stderr.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The parts of a pod `podmeta get` prints, as their routes name them.
+#[derive(Clone, Copy, ValueEnum)]
+enum PartName {
+    Login,
+    EventsApi,
+    Sftp,
+    Rules,
+    Aws,
+    Sdks,
+}
+
+impl From<PartName> for Part {
+    fn from(name: PartName) -> Self {
+        match name {
+            PartName::Login => Part::Login,
+            PartName::EventsApi => Part::EventsApi,
+            PartName::Sftp => Part::Sftp,
+            PartName::Rules => Part::Rules,
+            PartName::Aws => Part::Aws,
+            PartName::Sdks => Part::Sdks,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// A count that must be a whole number of at least 1.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "expected a whole number of at least 1, got {text:?}"
+        )),
+    }
+}
+
+/// Runs the command line `args` (the program's name first), as `podmeta` does.
+pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
+    let matches = Cli::command().get_matches_from(args);
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    if let Some((name, _)) = matches.subcommand() {
+        refuse_serve_flags(&matches, name);
+    }
+    let mut cli = cli;
+    match cli.command.take() {
+        None => serve(cli),
+        Some(command) => run(&cli, command),
+    }
+}
+
+/// Exits with a usage error (2) if a flag that only makes sense when serving was given
+/// on the command line with the subcommand `name`. The same settings from the
+/// environment are let be: a container's PODMETA_BIND must not break `podmeta pods`.
+fn refuse_serve_flags(matches: &ArgMatches, name: &str) {
+    for (id, flag, also) in SERVE_FLAGS {
+        if matches.value_source(id) == Some(ValueSource::CommandLine) && !also.contains(&name) {
+            Cli::command()
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!("{flag} only applies when serving; `podmeta {name}` does not serve"),
+                )
+                .exit();
+        }
+    }
+}
+
+/// Runs a subcommand.
+fn run(cli: &Cli, command: Command) -> ExitCode {
+    let (document, output) = match command {
+        Command::Check { path } => return check(&path),
+        Command::Healthcheck => return healthcheck(cli.admin_bind.unwrap_or(cli.bind)),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "podmeta", &mut script);
+            return print(&script);
+        }
+        Command::Pods { output } => (Document::Pods, output),
+        Command::Get { pod, part, output } => (
+            Document::Get {
+                pod,
+                part: part.map_or(Part::Whole, Part::from),
+            },
+            output,
+        ),
+        Command::BucketPolicy {
+            pod,
+            bucket,
+            output,
+        } => (Document::BucketPolicy { pod, bucket }, output),
+        Command::IamPolicy { pod, output } => (
+            Document::Get {
+                pod,
+                part: Part::IamPolicy,
+            },
+            output,
+        ),
+        Command::LambdaArn {
+            pod,
+            account_id,
+            function,
+            alias,
+            raw,
+            output,
+        } => (
+            Document::LambdaArn {
+                pod,
+                account_id,
+                function,
+                alias,
+                raw,
+            },
+            output,
+        ),
+        Command::Sdks {
+            pod,
+            sdk,
+            snippet: _,
+            output,
+        } => match sdk {
+            // clap makes --sdk and --snippet come together.
+            Some(sdk) => (Document::SdkSnippet { pod, sdk }, output),
+            None => (
+                Document::Get {
+                    pod,
+                    part: Part::Sdks,
+                },
+                output,
+            ),
+        },
+        Command::Lookup {
+            value,
+            kind,
+            output,
+        } => {
+            let value = if value == "-" {
+                match read_stdin() {
+                    Ok(value) => value,
+                    Err(e) => {
+                        eprintln!("podmeta: cannot read the value from stdin: {e}");
+                        return ExitCode::from(EXIT_PROBLEM);
+                    }
+                }
+            } else {
+                value
+            };
+            let kind = kind.as_deref().and_then(LookupKind::from_name);
+            (Document::Lookup { value, kind }, output)
+        }
+    };
+    let table = match &cli.config {
+        Some(path) => Table::from_path(path),
+        None => Table::builtin(),
+    };
+    let catalog = match table {
+        Ok(table) => Catalog::new(table),
+        Err(e) => {
+            eprintln!("podmeta: the pod table is invalid:\n{e}");
+            return ExitCode::from(EXIT_BAD_CONFIG);
+        }
+    };
+    let style = if output.compact {
+        Style::Compact
+    } else {
+        Style::Pretty
+    };
+    match document.answer(&catalog, style) {
+        Ok(answer) => print(&answer),
+        Err(problem) => {
+            if output.json {
+                eprint!("{}", problem.problem_json(style));
+            } else {
+                eprintln!("podmeta: {}", problem.in_words());
+            }
+            ExitCode::from(EXIT_PROBLEM)
+        }
+    }
+}
+
+/// The value `podmeta lookup -` reads: all of stdin, without its final line break.
+fn read_stdin() -> std::io::Result<String> {
+    let mut value = String::new();
+    std::io::stdin().read_to_string(&mut value)?;
+    let value = value.strip_suffix('\n').unwrap_or(&value);
+    Ok(value.strip_suffix('\r').unwrap_or(value).to_owned())
+}
+
+/// Writes the whole answer to stdout at once.
+fn print(answer: &[u8]) -> ExitCode {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(answer).and_then(|()| stdout.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        // `podmeta pods | head -3`: the reader has what it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("podmeta: cannot write the answer: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check(path: &Path) -> ExitCode {
+    match Table::from_path(path) {
+        Ok(table) => {
+            let ids: Vec<&str> = table.pods().iter().map(|p| p.id().as_str()).collect();
+            println!(
+                "{}: ok: {} pods ({})",
+                path.display(),
+                ids.len(),
+                ids.join(", ")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(EXIT_BAD_CONFIG)
+        }
+    }
+}
+
+fn healthcheck(bind: SocketAddr) -> ExitCode {
+    match crate::healthcheck(bind, Duration::from_secs(2)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("podmeta healthcheck: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(cli: Cli) -> ExitCode {
+    // Logs go through a background writer (see crate::log_writer): a slow terminal or
+    // pipe must not stall requests. The guard writes what is left when main returns.
+    let (writer, _flush_on_exit) = crate::batch_writer(std::io::stdout());
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let format = cli
+        .log_format
+        .unwrap_or(if std::io::stdout().is_terminal() {
+            LogFormat::Text
+        } else {
+            LogFormat::Json
+        });
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer.clone());
+    let access_log = match format {
+        LogFormat::Text => {
+            logs.init();
+            crate::AccessLog::Tracing
+        }
+        LogFormat::Json => {
+            logs.fmt_fields(crate::JsonObjectFields)
+                .event_format(crate::JsonLines)
+                .init();
+            crate::AccessLog::Json(writer)
+        }
+    };
+
+    // The table is loaded before the port is bound: a bad table never accepts a request.
+    let table = match &cli.config {
+        Some(path) => Table::from_path(path),
+        None => Table::builtin(),
+    };
+    let table = match table {
+        Ok(table) => table,
+        Err(e) => {
+            eprintln!("podmeta: the pod table is invalid, not starting:\n{e}");
+            return ExitCode::from(EXIT_BAD_CONFIG);
+        }
+    };
+    let mut cors_origins = Vec::new();
+    for origin in &cli.cors_origins {
+        match HeaderValue::try_from(origin.as_str()) {
+            Ok(v) => cors_origins.push(v),
+            Err(_) => {
+                eprintln!("podmeta: --cors-origin {origin:?} is not a valid origin");
+                return ExitCode::from(EXIT_BAD_CONFIG);
+            }
+        }
+    }
+    let http = HttpSettings {
+        cache_max_age: cli.cache_max_age,
+        cors_origins,
+        request_timeout: cli.request_timeout.into(),
+        access_log,
+    };
+    let fit = crate::capacity::fit(
+        cli.max_connections,
+        if cli.admin_bind.is_some() {
+            crate::capacity::ADMIN_MAX_CONNECTIONS
+        } else {
+            0
+        },
+        crate::capacity::raise_open_file_limit(),
+        crate::capacity::memory_limit(),
+    );
+    if let Some(bound) = fit.lowered_by {
+        tracing::warn!(
+            asked = cli.max_connections,
+            max_connections = fit.max_connections,
+            "max-connections lowered to {} because {bound}",
+            fit.max_connections
+        );
+    }
+    let server = ServerSettings {
+        header_read_timeout: cli.header_read_timeout.into(),
+        keep_alive_timeout: cli.keep_alive_timeout.into(),
+        shutdown_timeout: cli.shutdown_timeout.into(),
+        max_connections: fit.max_connections,
+        ..ServerSettings::default()
+    };
+
+    // This runtime accepts connections, serves the admin listener, reloads the table and
+    // waits for signals; the connections themselves are served on one worker thread per
+    // core (`crate::serve`). One thread is plenty for that.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("podmeta: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match crate::bind(cli.bind) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("podmeta: cannot listen on {}: {e}", cli.bind);
+                return ExitCode::FAILURE;
+            }
+        };
+        let admin = match cli.admin_bind.map(crate::bind).transpose() {
+            Ok(admin) => admin,
+            Err(e) => {
+                eprintln!(
+                    "podmeta: cannot listen on --admin-bind {:?}: {e}",
+                    cli.admin_bind
+                );
+                return ExitCode::FAILURE;
+            }
+        };
+        let address = listener.local_addr().unwrap_or(cli.bind);
+        let admin_address = admin.as_ref().and_then(|l| l.local_addr().ok());
+        let ids: Vec<String> = table.pods().iter().map(|p| p.id().to_string()).collect();
+        let version = table.version().to_owned();
+        let state = AppState::with_settings(Catalog::new(table), http);
+        match cli.config.clone() {
+            Some(path) => {
+                crate::watch_table(state.clone(), path);
+            }
+            None => crate::ignore_sighup_for_the_builtin_table(),
+        }
+        // Every signal handler is in place before the ready line: a signal sent as soon as
+        // it is seen is handled, never the default action that ends the process.
+        let shutdown = crate::shutdown_signal();
+        tracing::info!(
+            %address,
+            pods = %ids.join(","),
+            table = %cli.config.as_ref().map_or("built-in".into(), |p| p.display().to_string()),
+            %version,
+            admin = %admin_address.map_or("off".into(), |a| a.to_string()),
+            max_connections = server.max_connections,
+            "podmeta ready"
+        );
+        let listeners = crate::Listeners {
+            main: listener,
+            admin,
+        };
+        crate::serve(listeners, state, server, shutdown).await;
+        tracing::info!("podmeta stopped");
+        ExitCode::SUCCESS
+    })
+}
