@@ -608,37 +608,37 @@ impl<'a> AwsView<'a> {
 
 /// `GET /pods/{pod}/sdks`: how to point each SDK at this pod.
 #[derive(Serialize)]
-struct SdksView<'a> {
+pub(crate) struct SdksView<'a> {
     /// The Events API base URLs, canonical (for US1, the SDKs' default) first.
-    events_api_base_urls: Vec<&'a str>,
-    server_sdks: Vec<ServerSdkView>,
+    pub(crate) events_api_base_urls: Vec<&'a str>,
+    pub(crate) server_sdks: Vec<ServerSdkView>,
     /// Per client-SDK host: the hosts of this pod, for direct URL routing.
-    client_sdk_hosts: Vec<ClientSdkHostView<'a>>,
+    pub(crate) client_sdk_hosts: Vec<ClientSdkHostView<'a>>,
 }
 
 #[derive(Serialize)]
-struct ServerSdkView {
-    sdk: ServerSdk,
+pub(crate) struct ServerSdkView {
+    pub(crate) sdk: ServerSdk,
     /// The setting to change, as the SDK names it.
-    setting: &'static str,
+    pub(crate) setting: &'static str,
     /// The setting's value for this pod, canonical first.
-    values: Vec<String>,
+    pub(crate) values: Vec<String>,
     /// True when the SDK's default already points at this pod, so nothing need change.
-    is_sdk_default: bool,
+    pub(crate) is_sdk_default: bool,
     /// Code that sets the canonical value.
-    snippet: String,
+    pub(crate) snippet: String,
 }
 
 #[derive(Serialize)]
-struct ClientSdkHostView<'a> {
+pub(crate) struct ClientSdkHostView<'a> {
     /// The client SDK's default host (`jssdks.mparticle.com`).
-    default_host: &'a str,
+    pub(crate) default_host: &'a str,
     /// This pod's hosts: for the default pod its default host first.
-    hosts: Vec<String>,
+    pub(crate) hosts: Vec<String>,
 }
 
 impl<'a> SdksView<'a> {
-    fn of(table: &'a Table, pod: &'a Pod) -> Self {
+    pub(crate) fn of(table: &'a Table, pod: &'a Pod) -> Self {
         let bases = pod.events_api_bases();
         let is_default = table.pod_at(table.default_pod_position()).id() == pod.id();
         let server_sdks = table

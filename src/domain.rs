@@ -169,6 +169,15 @@ text_type!(
         && !s.chars().any(char::is_control)
 );
 
+text_type!(
+    /// A sentence or a value quoted from the source page, for people to read.
+    Note,
+    "1 to 500 printable characters without leading or trailing space",
+    |s| (1..=500).contains(&s.chars().count())
+        && s.trim() == s
+        && !s.chars().any(char::is_control)
+);
+
 impl PodId {
     /// The pod's display name: its id in upper case (`eu1` → `EU1`), as the source writes it.
     pub fn display_name(&self) -> String {
@@ -205,6 +214,12 @@ impl TryFrom<i64> for Port {
                 &n.to_string(),
             )),
         }
+    }
+}
+
+impl fmt::Display for Port {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
     }
 }
 

@@ -22,6 +22,7 @@
 //!   one layer around every route: request id, access log and metrics, conditional GET and
 //!   caching, problem bodies for bare errors (CORS, compression and the timeout are
 //!   tower-http's, stacked in `http::router`).
+//! - `page`: the setup page (`/ui/`), HTML rendered from the catalog, and its assets.
 //! - `metrics`: the Prometheus metrics.
 //! - `log_writer`, `log_format`: batched, non-blocking log output; the JSON line.
 //! - `digest`: SHA-256 for table versions and ETags.
@@ -61,6 +62,7 @@ mod log_format;
 mod log_writer;
 mod lookup;
 mod metrics;
+mod page;
 mod problem;
 mod reload;
 mod render;

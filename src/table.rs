@@ -15,7 +15,7 @@ use toml::Spanned;
 
 use crate::domain::{
     AccountId, AwsRegion, BucketPrefix, Hostname, HttpsUrl, IamRoleArn, Ipv4, Label, LambdaAlias,
-    LambdaFunctionName, NonEmpty, PodId, Port,
+    LambdaFunctionName, NonEmpty, Note, PodId, Port,
 };
 use crate::sdk::ServerSdk;
 
@@ -95,6 +95,21 @@ pub struct Pod {
     pub events_api: EventsApi,
     pub sftp: Sftp,
     pub s3: PodS3,
+    /// Where the source page prints one of this pod's values wrongly.
+    #[serde(default)]
+    pub corrections: Vec<Correction>,
+}
+
+/// A value the source page prints wrongly: the value podmeta serves instead, what the
+/// page prints, and why. The setup page shows it beside the value.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Correction {
+    /// One of the pod's URLs or hosts, exactly as served.
+    pub served: Note,
+    /// What the source page prints instead.
+    pub source_page: Note,
+    pub why: Note,
 }
 
 /// A pod's Events API endpoints; each list is canonical first.
@@ -126,6 +141,23 @@ pub struct PodS3 {
 impl Pod {
     pub fn id(&self) -> &PodId {
         self.id.get_ref()
+    }
+
+    /// Every URL and host of the pod: what a correction may be about.
+    fn values(&self) -> impl Iterator<Item = &str> {
+        let api = &self.events_api;
+        self.login_urls
+            .iter()
+            .chain(api.events.iter())
+            .chain(api.bulkevents.iter())
+            .chain(api.bulkevents_historical.iter())
+            .map(HttpsUrl::as_str)
+            .chain(self.hosts())
+    }
+
+    /// The correction of the served value `value`, if the source page prints it wrongly.
+    pub fn correction(&self, value: &str) -> Option<&Correction> {
+        self.corrections.iter().find(|c| c.served.as_str() == value)
     }
 
     /// The Events API base URLs (`https://s2s.eu1.mparticle.com/v2`), canonical first: each
@@ -327,6 +359,15 @@ fn check(text: &str, file: &TableFile) -> Vec<Problem> {
             ));
         }
         problems.extend(check_events_api(i, pod));
+        for (j, correction) in pod.corrections.iter().enumerate() {
+            let served = correction.served.as_str();
+            if !pod.values().any(|v| v == served) {
+                problems.push(Problem::at_path(
+                    &format!("pods[{i}].corrections[{j}].served"),
+                    format!("expected one of the pod's URLs or hosts, got {served:?}"),
+                ));
+            }
+        }
         if pod.s3.principals[0] == pod.s3.principals[1] {
             problems.push(Problem::at_path(
                 &format!("pods[{i}].s3.principals"),
@@ -551,6 +592,28 @@ mod tests {
         assert!(err.contains("pods[2].sftp.ip"), "no key path in: {err}");
         assert!(err.contains("expected an IPv4 address"), "{err}");
         assert!(err.contains("\"18.157.92\""), "no bad value in: {err}");
+    }
+
+    #[test]
+    fn a_correction_must_be_about_a_value_the_pod_serves() {
+        let us2 = Table::builtin().unwrap();
+        let us2 = us2.pod("us2").unwrap();
+        let correction = us2
+            .correction("https://s2s.us2.mparticle.com/v2/bulkevents")
+            .expect("the US2 typo is recorded");
+        assert_eq!(
+            correction.source_page.as_str(),
+            "https://s2s.us2.mparticle.com/v2/bulkevent"
+        );
+        let err = error_of(&edited(
+            "served = \"https://s2s.us2.mparticle.com/v2/bulkevents\"",
+            "served = \"https://s2s.eu1.mparticle.com/v2/bulkevents\"",
+        ));
+        assert!(err.contains("pods[1].corrections[0].served"), "{err}");
+        assert!(
+            err.contains("expected one of the pod's URLs or hosts"),
+            "{err}"
+        );
     }
 
     #[test]

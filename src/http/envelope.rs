@@ -341,6 +341,9 @@ fn cache_and_revalidate(
         let cache_control = match cache {
             CachePolicy::NoStore => no_store,
             CachePolicy::Public => state.cache_control().clone(),
+            CachePolicy::Immutable => {
+                HeaderValue::from_static("public, max-age=31536000, immutable")
+            }
         };
         headers.insert(header::CACHE_CONTROL, cache_control);
     }
@@ -370,14 +373,18 @@ fn cache_and_revalidate(
 }
 
 /// Any error response without a problem+json body becomes the problem of its status,
-/// keeping its other headers (`Allow`, CORS, …).
+/// keeping its other headers (`Allow`, CORS, …). An HTML error page is ours too (the
+/// setup page's 404): a person reads it, so it stays.
 fn problem_for_bare_error(response: Response) -> Response {
     let status = response.status();
-    let is_problem = response
+    let is_ours = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|ct| ct.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        .is_some_and(|ct| {
+            ct.as_bytes().starts_with(PROBLEM_JSON.as_bytes())
+                || ct.as_bytes().starts_with(b"text/html")
+        });
+    if !(status.is_client_error() || status.is_server_error()) || is_ours {
         return response;
     }
     let (parts, _) = response.into_parts();

@@ -2,7 +2,7 @@
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +15,17 @@ use crate::render::Style;
 use crate::state::AppState;
 
 /// `GET /`: what this service is, the table in force, and where everything is.
-pub(super) async fn index(State(state): State<AppState>) -> Response {
+///
+/// A browser (whose `Accept` ranks HTML above JSON) is sent to the setup page instead.
+pub(super) async fn index(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let vary = (header::VARY, HeaderValue::from_static("accept"));
+    if super::ui::prefers_html(&headers) {
+        return (
+            StatusCode::SEE_OTHER,
+            [(header::LOCATION, HeaderValue::from_static("/ui/")), vary],
+        )
+            .into_response();
+    }
     #[derive(Serialize)]
     struct Index<'a> {
         service: &'static str,
@@ -54,7 +64,7 @@ pub(super) async fn index(State(state): State<AppState>) -> Response {
             })
             .collect(),
     };
-    crate::catalog::json(&body).into_response()
+    ([vary], crate::catalog::json(&body)).into_response()
 }
 
 /// `GET /healthz`: the process is alive and answering.

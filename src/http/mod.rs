@@ -6,6 +6,7 @@
 //! - [`routes`]: the route table, every fact about each route;
 //! - `handlers`: the handlers, which only translate between HTTP and the catalog;
 //! - `extract`: the pod a path names, and JSON bodies;
+//! - `ui`: the setup page's routes (the HTML is `page`'s);
 //! - `encoding`: which content coding a request accepts, for the pre-rendered resources;
 //! - [`envelope`]: the one layer around every route (request id, access log, metrics,
 //!   caching, problem bodies for bare errors, nosniff).
@@ -16,6 +17,7 @@ mod extract;
 mod fast;
 mod handlers;
 pub mod routes;
+mod ui;
 
 use std::time::Duration;
 
@@ -40,6 +42,7 @@ use handlers::{
     method_not_allowed, metrics, no_route, openapi, readyz,
 };
 use routes::Handler;
+use ui::{ui_asset, ui_index, ui_pod, ui_root};
 
 /// The application as served: the fast path for the pre-rendered GETs, then [`router`].
 pub fn app(state: AppState) -> App {
@@ -127,5 +130,9 @@ fn method_router(handler: Handler) -> MethodRouter<AppState> {
         Handler::BucketPolicy => post(bucket_policy),
         Handler::Lookup => get(lookup),
         Handler::LookupPosted => post(lookup_posted),
+        Handler::UiRoot => get(ui_root),
+        Handler::UiIndex => get(ui_index),
+        Handler::UiPod => get(ui_pod),
+        Handler::UiAsset => get(ui_asset),
     }
 }

@@ -12,6 +12,8 @@ pub enum CachePolicy {
     Public,
     /// `no-store`: answers about this process at this instant.
     NoStore,
+    /// `public, max-age=31536000, immutable`: files whose name changes with their bytes.
+    Immutable,
 }
 
 /// What answers a route (see `http::method_router`).
@@ -28,6 +30,10 @@ pub(super) enum Handler {
     BucketPolicy,
     Lookup,
     LookupPosted,
+    UiRoot,
+    UiIndex,
+    UiPod,
+    UiAsset,
 }
 
 /// Every fact about one route.
@@ -39,6 +45,8 @@ pub struct Route {
     pub cache: CachePolicy,
     /// Also served on the admin listener, outside the connection cap.
     pub admin: bool,
+    /// An HTML page (or its assets) for people, rather than an API resource.
+    pub page: bool,
     /// A request target this route answers with a 200 (a POST with a valid body), when
     /// the path with EU1 for `{pod}` is not enough; see [`Route::example`].
     example: Option<&'static str>,
@@ -57,6 +65,7 @@ const fn route(
         method,
         cache,
         admin: false,
+        page: false,
         example,
         handler,
     }
@@ -69,6 +78,20 @@ const fn operational(path: &'static str, handler: Handler) -> Route {
         method: Method::GET,
         cache: CachePolicy::NoStore,
         admin: true,
+        page: false,
+        example: None,
+        handler,
+    }
+}
+
+/// A route of the setup page.
+const fn page(path: &'static str, cache: CachePolicy, handler: Handler) -> Route {
+    Route {
+        path,
+        method: Method::GET,
+        cache,
+        admin: false,
+        page: true,
         example: None,
         handler,
     }
@@ -93,7 +116,7 @@ const fn pod_part(path: &'static str, part: Part) -> Route {
 /// Every route of the service: the one list the router, the index, the metrics labels and
 /// the cache policy come from, and which the tests compare with the OpenAPI document.
 /// (HEAD is answered on every GET route.)
-pub static ROUTES: [Route; 18] = [
+pub static ROUTES: [Route; 22] = [
     route("/", Method::GET, CachePolicy::NoStore, Handler::Index, None),
     operational("/healthz", Handler::Healthz),
     operational("/readyz", Handler::Readyz),
@@ -137,16 +160,35 @@ pub static ROUTES: [Route; 18] = [
         Handler::LookupPosted,
         None,
     ),
+    page("/ui", CachePolicy::Public, Handler::UiRoot),
+    page("/ui/", CachePolicy::Public, Handler::UiIndex),
+    page("/ui/{pod}", CachePolicy::Public, Handler::UiPod),
+    page(
+        "/ui/assets/{file}",
+        CachePolicy::Immutable,
+        Handler::UiAsset,
+    ),
 ];
 
 impl Route {
     /// A request target this route answers with a 200 (a POST with a valid body): its
     /// path with EU1 for `{pod}`, and the query the route needs.
     pub fn example(&self) -> std::borrow::Cow<'static, str> {
+        if let Handler::UiAsset = self.handler {
+            return format!("/ui/assets/{}", crate::page::ASSETS[0].name).into();
+        }
         match self.example {
             Some(example) => example.into(),
             None => self.path.replace("{pod}", "eu1").into(),
         }
+    }
+}
+
+impl Route {
+    /// Whether the route only redirects elsewhere (`/ui` to `/ui/`), so that it has no
+    /// 200 to give.
+    pub fn redirects(&self) -> bool {
+        matches!(self.handler, Handler::UiRoot)
     }
 }
 

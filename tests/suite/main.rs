@@ -18,3 +18,4 @@ mod properties;
 mod readme;
 mod reload;
 mod source_page;
+mod ui;

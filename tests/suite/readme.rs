@@ -113,7 +113,8 @@ async fn every_readme_curl_example_works_against_the_service() {
 #[test]
 fn every_route_has_a_readme_example() {
     let commands: Vec<String> = examples_in(README).into_iter().map(|(c, _)| c).collect();
-    for route in &podmeta::ROUTES {
+    // The setup page's routes are for browsers: the README says where the page is.
+    for route in podmeta::ROUTES.iter().filter(|r| !r.page) {
         let (method, template) = (route.method.as_str(), route.path);
         let found = commands.iter().any(|c| {
             let is_post = c.contains("-X POST");
