@@ -1,0 +1,274 @@
+"""The setup page in a real browser: headless Chromium over WebDriver.
+
+Run by scripts/ui-test.sh, which starts the release binary and sets PODMETA_URL, and
+which .ci/run calls every time. Each test reads the API's own answers to compare with
+what the page shows, so that the page cannot drift from the API unnoticed.
+"""
+
+import json
+import os
+import pathlib
+import urllib.request
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+BASE = os.environ["PODMETA_URL"].rstrip("/")
+AXE = pathlib.Path(os.environ["AXE_JS"]).read_text()
+SCREENSHOTS = pathlib.Path(os.environ.get("SCREENSHOTS", "target/ui-screenshots"))
+PODS = ["us1", "us2", "eu1", "au1"]
+MAX_PAGE_BYTES = 60 * 1000
+
+
+def api(path, body=None):
+    """The API's answer to GET (or, with a body, POST) path: (status, text)."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(BASE + path, data=data, method="POST" if data else "GET")
+    if data:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def leaves(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from leaves(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from leaves(v)
+    elif isinstance(value, (str, int)) and not isinstance(value, bool):
+        yield str(value)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--window-size=1440,1000", "--disable-gpu"]:
+        options.add_argument(argument)
+    service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_page_load_timeout(15)
+    yield driver
+    driver.quit()
+
+
+def wait(driver, condition, timeout=5):
+    return WebDriverWait(driver, timeout).until(lambda d: condition(d))
+
+
+def open_page(driver, path):
+    driver.get(BASE + path)
+    wait(driver, lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def text_of(driver, element_id):
+    return driver.execute_script(f"return document.getElementById('{element_id}').textContent")
+
+
+def type_into(driver, element_id, text):
+    field = driver.find_element(By.ID, element_id)
+    field.clear()
+    field.send_keys(text)
+    return field
+
+
+@pytest.mark.parametrize("pod", PODS)
+def test_every_value_of_the_pod_is_shown(browser, pod):
+    open_page(browser, f"/ui/{pod}")
+    shown = browser.execute_script("return document.body.innerText")
+    status, body = api(f"/pods/{pod}")
+    assert status == 200
+    values = list(leaves(json.loads(body)))
+    assert len(values) > 25
+    missing = [v for v in values if v not in shown]
+    assert not missing, f"not shown on /ui/{pod}: {missing}"
+
+
+def test_the_bucket_builder_shows_each_broken_rule_then_the_policy_byte_for_byte(browser):
+    open_page(browser, "/ui/eu1")
+    field = type_into(browser, "bucket", "Acme..bucket")
+    status, problem = api("/pods/eu1/bucket-policy", {"bucket": "Acme..bucket"})
+    assert status == 422
+    expected = [e["detail"] for e in json.loads(problem)["errors"]]
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "#bucket-errors li")) == len(expected))
+    shown = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#bucket-errors li")]
+    assert shown == expected
+    assert field.get_attribute("aria-invalid") == "true"
+    assert not browser.find_element(By.ID, "bucket-result").is_displayed()
+
+    type_into(browser, "bucket", "mp-forwarding-acme")
+    wait(browser, lambda d: d.find_element(By.ID, "bucket-result").is_displayed())
+    status, policy = api("/pods/eu1/bucket-policy", {"bucket": "mp-forwarding-acme"})
+    assert status == 200
+    assert text_of(browser, "bucket-policy") == policy
+    assert text_of(browser, "bucket-command") == (
+        "aws s3api put-bucket-policy --bucket mp-forwarding-acme --policy file://policy.json")
+    assert field.get_attribute("aria-invalid") == "false"
+    assert browser.find_elements(By.CSS_SELECTOR, "#bucket-errors li") == []
+
+
+def test_the_arn_builder_builds_the_apis_arn_and_ties_errors_to_their_fields(browser):
+    open_page(browser, "/ui/au1")
+    type_into(browser, "arn-account_id", "12")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#arn-account_id-errors li"))
+    assert browser.find_elements(By.CSS_SELECTOR, "#arn-function-errors li") == []
+
+    type_into(browser, "arn-account_id", "123456789012")
+    type_into(browser, "arn-function", "mprmyrule")
+    browser.find_element(By.CSS_SELECTOR, "#arn-alias option[value='$LATEST']").click()
+    status, body = api("/pods/au1/rules/lambda-arn?account_id=123456789012&function=mprmyrule&alias=%24LATEST")
+    assert status == 200
+    arn = json.loads(body)["arn"]
+    wait(browser, lambda d: text_of(d, "arn-value") == arn)
+    assert browser.find_element(By.ID, "arn-result").is_displayed()
+    assert browser.find_elements(By.CSS_SELECTOR, "#arn-account_id-errors li") == []
+
+
+def test_a_pasted_host_finds_its_pod_and_a_key_never_reaches_a_url(browser):
+    open_page(browser, "/ui/")
+    type_into(browser, "lookup-q", "sftp.eu1.mparticle.com").send_keys(Keys.ENTER)
+    wait(browser, lambda d: "EU1" in d.find_element(By.ID, "lookup-answer").text)
+    link = browser.find_element(By.CSS_SELECTOR, "#lookup-answer a")
+    assert link.get_attribute("href") == BASE + "/ui/eu1"
+    assert "host" in browser.find_element(By.ID, "lookup-answer").text
+
+    type_into(browser, "lookup-q", "au1-Zq7SecretKeyHalf").send_keys(Keys.ENTER)
+    wait(browser, lambda d: "AU1" in d.find_element(By.ID, "lookup-answer").text)
+    urls = browser.execute_script("return performance.getEntries().map(e => e.name)")
+    assert not [u for u in urls if "Zq7" in u]
+
+    type_into(browser, "lookup-q", "app.example.com").send_keys(Keys.ENTER)
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#lookup-errors li"))
+    assert "No pod matches" in browser.find_element(By.ID, "lookup-errors").text
+
+
+def test_the_picker_switches_pods(browser):
+    open_page(browser, "/ui/eu1")
+    current = browser.find_element(By.CSS_SELECTOR, "nav.pods a[aria-current=page]")
+    assert current.get_attribute("href") == BASE + "/ui/eu1"
+    browser.find_element(By.CSS_SELECTOR, "nav.pods a[href='/ui/us2']").click()
+    wait(browser, lambda d: d.current_url == BASE + "/ui/us2")
+    assert "US2" in browser.find_element(By.TAG_NAME, "h1").text
+    current = browser.find_element(By.CSS_SELECTOR, "nav.pods a[aria-current=page]")
+    assert current.get_attribute("href") == BASE + "/ui/us2"
+    # Where the source page is wrong, the page says what is served and why.
+    assert "/v2/bulkevent" in browser.find_element(By.CSS_SELECTOR, ".note").text
+
+
+def test_the_sdk_tabs_work_by_mouse_and_by_keyboard(browser):
+    open_page(browser, "/ui/eu1")
+    tabs = browser.find_elements(By.CSS_SELECTOR, "[role=tab]")
+    assert [t.text for t in tabs] == ["Go", "Java", "Node", "Python", "Ruby"]
+    panels = browser.find_elements(By.CSS_SELECTOR, "[role=tabpanel]")
+    assert [p.is_displayed() for p in panels] == [True, False, False, False, False]
+    tabs[3].click()
+    assert panels[3].is_displayed() and not panels[0].is_displayed()
+    assert "configuration.host" in panels[3].text
+    tabs[3].send_keys(Keys.ARROW_RIGHT)
+    assert browser.switch_to.active_element == tabs[4]
+    assert panels[4].is_displayed()
+    assert tabs[4].get_attribute("aria-selected") == "true"
+
+
+def test_copy_buttons_copy_or_select_and_say_so_from_the_keyboard(browser):
+    open_page(browser, "/ui/eu1")
+    # Keyboard alone: the first Tab reaches the skip link, with a visible focus ring.
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    focused = browser.switch_to.active_element
+    assert focused.get_attribute("class") == "skip"
+    assert focused.value_of_css_property("outline-style") != "none"
+    button = browser.find_element(By.CSS_SELECTOR, "button[data-copy='login-0']")
+    browser.execute_script("arguments[0].focus()", button)
+    button.send_keys(Keys.ENTER)
+    status = button.find_element(By.XPATH, "following-sibling::span[@class='status']")
+    wait(browser, lambda d: status.text != "")
+    assert status.text in ("Copied.", "Selected: press Ctrl+C (\u2318C on a Mac) to copy.")
+
+
+def test_the_page_made_no_request_to_any_other_origin(browser):
+    open_page(browser, "/ui/eu1")
+    type_into(browser, "bucket", "mp-forwarding-acme")
+    wait(browser, lambda d: d.find_element(By.ID, "bucket-result").is_displayed())
+    names = browser.execute_script(
+        "return [location.href].concat(performance.getEntriesByType('navigation')"
+        ".concat(performance.getEntriesByType('resource')).map(e => e.name))")
+    assert len(names) >= 5, names  # the page, its two files, and the builder's POSTs
+    foreign = [n for n in names if not n.startswith(BASE + "/")]
+    assert not foreign, foreign
+
+
+def test_one_load_weighs_at_most_60_kb_over_the_wire(browser):
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd("Network.clearBrowserCache", {})
+    open_page(browser, "/ui/eu1")
+    sizes = browser.execute_script("""
+        const entries = performance.getEntriesByType('navigation')
+            .concat(performance.getEntriesByType('resource'));
+        return entries.map(e => [e.name, e.transferSize, e.encodedBodySize]);
+    """)
+    total = sum(size for _, size, _ in sizes)
+    print(f"\npage weight of /ui/eu1: {total} bytes over the wire in {len(sizes)} responses")
+    for name, size, body in sizes:
+        print(f"  {size:6d} bytes ({body} of body)  {name}")
+    assert all(size > 0 for _, size, _ in sizes), "a response came from the cache"
+    assert total <= MAX_PAGE_BYTES
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_no_serious_or_critical_violation(browser, scheme):
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {
+        "features": [{"name": "prefers-color-scheme", "value": scheme}]})
+    try:
+        for path in ["/ui/", "/ui/us2", "/ui/zz9"]:
+            open_page(browser, path)
+            assert browser.execute_script(
+                f"return matchMedia('(prefers-color-scheme: {scheme})').matches")
+            # With the builders' errors and answers showing too.
+            if path == "/ui/us2":
+                type_into(browser, "bucket", "Acme..bucket")
+                wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#bucket-errors li"))
+            browser.execute_script(AXE)
+            result = browser.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
+                "axe.run(document).then(r => done(r.violations));")
+            bad = [(v["id"], v["impact"], len(v["nodes"])) for v in result
+                   if v["impact"] in ("serious", "critical")]
+            print(f"\naxe-core {scheme} {path}: {len(result)} violations, serious or critical: {bad}")
+            assert not bad, f"{scheme} {path}: {bad}"
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+
+
+@pytest.mark.parametrize("width", [375, 1440])
+def test_the_page_fits_the_width_and_is_photographed(browser, width):
+    browser.set_window_size(width, 900)
+    try:
+        open_page(browser, "/ui/eu1")
+        inner = browser.execute_script("return window.innerWidth")
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{overflow} px wider than the {inner} px window"
+        # With the bucket-policy builder answering, as a reader would see it.
+        type_into(browser, "bucket", "mp-forwarding-acme")
+        wait(browser, lambda d: d.find_element(By.ID, "bucket-result").is_displayed())
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"with the policy: {overflow} px wider than the {inner} px window"
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        browser.set_window_size(width, min(height + 200, 8000))
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"ui-eu1-{width}.png"
+        assert browser.save_screenshot(str(path))
+        print(f"\nscreenshot: {path}")
+    finally:
+        browser.set_window_size(1440, 1000)
