@@ -135,6 +135,12 @@ pub fn pod(catalog: &Catalog, position: usize) -> String {
             )
         })
         .collect();
+    // The convention the builder below fills in.
+    let arn_pattern = format!(
+        "arn:aws:lambda:{}:<account id>:function:{}<name>:<alias>",
+        pod.aws_region.as_str(),
+        rules.function_prefix.as_str()
+    );
     let iam_policy = catalog.part_json(position, Part::IamPolicy, Style::Pretty);
     let iam_policy = String::from_utf8_lossy(&iam_policy);
     let sdks = SdksView::of(table, pod);
@@ -206,6 +212,7 @@ pub fn pod(catalog: &Catalog, position: usize) -> String {
             dl.facts {
                 (fact(pod, "rules-region", "Lambda region", [pod.aws_region.as_str()].into_iter()))
                 (fact(pod, "function-prefix", "Function names begin with", [rules.function_prefix.as_str()].into_iter()))
+                (fact(pod, "arn-pattern", "A Rule's ARN", [arn_pattern.as_str()].into_iter()))
                 (fact(pod, "alias", "Aliases", rules.aliases.iter().map(|a| a.as_str())))
                 (fact(pod, "iam-resource", "IAM resources", iam_resources.iter().map(String::as_str)))
                 (fact(pod, "example-arn", "Example ARNs", example_arns.iter().map(String::as_str)))
