@@ -285,14 +285,13 @@ fn at_least_one(text: &str) -> Result<usize, String> {
 /// Runs the command line `args` (the program's name first), as `podmeta` does.
 pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> ExitCode {
     let matches = Cli::command().get_matches_from(args);
-    let cli = match Cli::from_arg_matches(&matches) {
+    let mut cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
     if let Some((name, _)) = matches.subcommand() {
         refuse_serve_flags(&matches, name);
     }
-    let mut cli = cli;
     match cli.command.take() {
         None => serve(cli),
         Some(command) => run(&cli, command),
@@ -622,4 +621,32 @@ fn serve(cli: Cli) -> ExitCode {
         tracing::info!("podmeta stopped");
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_top_level_flag_but_config_is_a_serving_flag() {
+        let command = Cli::command();
+        let mut ids: Vec<&str> = command
+            .get_arguments()
+            .map(|a| a.get_id().as_str())
+            .filter(|id| !["config", "help", "version"].contains(id))
+            .collect();
+        ids.sort_unstable();
+        let mut listed: Vec<&str> = SERVE_FLAGS.iter().map(|(id, ..)| *id).collect();
+        listed.sort_unstable();
+        assert_eq!(ids, listed, "SERVE_FLAGS must list every serving flag");
+        for (id, flag, _) in SERVE_FLAGS {
+            let arg = command.get_arguments().find(|a| a.get_id() == id).unwrap();
+            assert_eq!(Some(&flag[2..]), arg.get_long(), "{id}");
+        }
+    }
+
+    #[test]
+    fn the_parser_is_consistent() {
+        Cli::command().debug_assert();
+    }
 }
