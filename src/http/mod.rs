@@ -42,7 +42,7 @@ use handlers::{
     method_not_allowed, metrics, no_route, openapi, readyz,
 };
 use routes::Handler;
-use ui::{ui_asset, ui_index, ui_pod, ui_root};
+use ui::{ui_asset, ui_index, ui_pod};
 
 /// The application as served: the fast path for the pre-rendered GETs, then [`router`].
 pub fn app(state: AppState) -> App {
@@ -130,7 +130,6 @@ fn method_router(handler: Handler) -> MethodRouter<AppState> {
         Handler::BucketPolicy => post(bucket_policy),
         Handler::Lookup => get(lookup),
         Handler::LookupPosted => post(lookup_posted),
-        Handler::UiRoot => get(ui_root),
         Handler::UiIndex => get(ui_index),
         Handler::UiPod => get(ui_pod),
         Handler::UiAsset => get(ui_asset),

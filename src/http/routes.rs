@@ -30,7 +30,6 @@ pub(super) enum Handler {
     BucketPolicy,
     Lookup,
     LookupPosted,
-    UiRoot,
     UiIndex,
     UiPod,
     UiAsset,
@@ -160,7 +159,8 @@ pub static ROUTES: [Route; 22] = [
         Handler::LookupPosted,
         None,
     ),
-    page("/ui", CachePolicy::Public, Handler::UiRoot),
+    // The page answers without its final slash too, so that a typed `/ui` works.
+    page("/ui", CachePolicy::Public, Handler::UiIndex),
     page("/ui/", CachePolicy::Public, Handler::UiIndex),
     page("/ui/{pod}", CachePolicy::Public, Handler::UiPod),
     page(
@@ -181,14 +181,6 @@ impl Route {
             Some(example) => example.into(),
             None => self.path.replace("{pod}", "eu1").into(),
         }
-    }
-}
-
-impl Route {
-    /// Whether the route only redirects elsewhere (`/ui` to `/ui/`), so that it has no
-    /// 200 to give.
-    pub fn redirects(&self) -> bool {
-        matches!(self.handler, Handler::UiRoot)
     }
 }
 

@@ -1,4 +1,4 @@
-//! The setup page's routes: `/ui/`, `/ui/{pod}` and `/ui/assets/{file}` (the HTML is
+//! The setup page's routes: `/ui/` (and `/ui`), `/ui/{pod}` and `/ui/assets/{file}` (the HTML is
 //! rendered by `page`), and what sends a browser there from `/`.
 
 use axum::extract::{Path, State};
@@ -9,12 +9,7 @@ use crate::page;
 use crate::problem::ApiError;
 use crate::state::AppState;
 
-/// `GET /ui`: the page lives at `/ui/`.
-pub(super) async fn ui_root() -> Response {
-    redirect(StatusCode::PERMANENT_REDIRECT, "/ui/")
-}
-
-/// `GET /ui/`: the pods, and "which pod is this?".
+/// `GET /ui/` (and `/ui`): the pods, and "which pod is this?".
 pub(super) async fn ui_index(State(state): State<AppState>) -> Response {
     html(StatusCode::OK, page::index(&state.catalog()))
 }

@@ -13,7 +13,7 @@ use podmeta::{AppState, Catalog, HttpSettings, ServerSettings, Table};
 fn every_get_path() -> Vec<String> {
     podmeta::ROUTES
         .iter()
-        .filter(|r| r.method == Method::GET && !r.redirects())
+        .filter(|r| r.method == Method::GET)
         .map(|r| r.example().into_owned())
         .collect()
 }

@@ -165,15 +165,20 @@ async fn every_field_has_a_label_and_its_errors_are_tied_to_it() {
 #[tokio::test]
 async fn a_pod_in_another_case_is_redirected_to_its_canonical_page() {
     let app = spawn_app();
-    for (from, to) in [
-        ("/ui/EU1", "/ui/eu1"),
-        ("/ui/Au1", "/ui/au1"),
-        ("/ui", "/ui/"),
-    ] {
+    for (from, to) in [("/ui/EU1", "/ui/eu1"), ("/ui/Au1", "/ui/au1")] {
         let response = app.get(from).await;
         assert_eq!(response.status, StatusCode::PERMANENT_REDIRECT, "{from}");
         assert_eq!(response.headers[header::LOCATION], to, "{from}");
     }
+}
+
+#[tokio::test]
+async fn the_page_answers_with_or_without_its_final_slash() {
+    let app = spawn_app();
+    let with = app.get("/ui/").await;
+    let without = app.get("/ui").await;
+    assert_eq!(with.status, StatusCode::OK);
+    assert_eq!(with.body, without.body);
 }
 
 #[tokio::test]
