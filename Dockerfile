@@ -30,6 +30,7 @@ RUN mkdir -p src bench \
 COPY src src
 COPY bench bench
 COPY config config
+COPY assets assets
 COPY openapi.yaml ./
 # The stubs' build left newer timestamps; touch so cargo rebuilds podmeta itself.
 RUN touch src/main.rs src/lib.rs \
