@@ -279,6 +279,59 @@ fn lookup_prints_the_body_of_get_lookup_with_q_or_the_kind_given() {
 }
 
 #[test]
+fn a_value_from_stdin_that_is_not_text_is_a_problem_named_as_such() {
+    let mut command = Command::new(BIN);
+    let mut child = command
+        .args(["lookup", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"eu1-\xff\xfe")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = failed(&out, &["lookup", "-"], 1);
+    assert_eq!(
+        stderr,
+        "podmeta: cannot read the value from stdin: stream did not contain valid UTF-8\n"
+    );
+}
+
+#[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    // `podmeta get eu1 | head -c 1`: the pipe closes before the answer is written.
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{BIN}' get eu1 | head -c 1 >/dev/null; echo \"$?\""
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut child = Command::new(BIN)
+        .args(["get", "eu1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr, "");
+}
+
+#[test]
 fn a_lookup_problem_never_repeats_a_key() {
     for args in [
         &["lookup", "eu1-Zq7 secret"][..],
