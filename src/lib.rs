@@ -10,7 +10,8 @@
 //!   ARNs).
 //! - `sdk`: how each server SDK is pointed at a pod; client-SDK direct-routing hosts.
 //! - `rules`: the Lambda ARN builder's parameters and their rules.
-//! - `lookup`: reverse lookup (host, URL, IP, API key, region, ARN → pods).
+//! - `lookup`: reverse lookup (host, URL, IP, API key, region, ARN → pods), and `q`, a
+//!   value whose kind is worked out.
 //! - `catalog`: a loaded table plus every GET body, serialised once at load, and every
 //!   other answer (policies, ARNs, lookups), in a `render::Style`.
 //! - `problem`: the one error type and its RFC 9457 problem+json response.
@@ -45,8 +46,13 @@
 //! - A field of a pod: its type in `domain` if new, the field in `table::Pod`, its
 //!   place in a view in `catalog`, and `config/pods.toml`.
 //! - A pod: `config/pods.toml` only.
-//! - An endpoint: a renderer in `render`, a handler in `http::handlers`, and its route in
+//! - An endpoint: a renderer in `render`, the answer in `catalog` (so that the command
+//!   line can give it too), a handler in `http::handlers`, and its route in
 //!   `http::ROUTES` (which the OpenAPI test compares with `openapi.yaml`).
+//! - A command: a `commands::Command` that asks the catalog what its route's handler
+//!   asks, and its subcommand in `cli`.
+//! - A fact on the setup page: its place in `page` (the page test checks that every value
+//!   of `GET /pods/{pod}` is shown).
 
 mod bucket;
 pub mod capacity;
