@@ -536,18 +536,18 @@ struct LoginView<'a> {
 
 /// What a Rule (an AWS Lambda function) in this pod needs.
 #[derive(Serialize)]
-struct RulesView<'a> {
-    aws_region: &'a AwsRegion,
-    function_name_prefix: &'a LambdaFunctionName,
-    aliases: &'a NonEmpty<LambdaAlias>,
+pub(crate) struct RulesView<'a> {
+    pub(crate) aws_region: &'a AwsRegion,
+    pub(crate) function_name_prefix: &'a LambdaFunctionName,
+    pub(crate) aliases: &'a NonEmpty<LambdaAlias>,
     /// The resources the IAM policy must grant: log groups, then functions.
-    iam_resources: [String; 2],
+    pub(crate) iam_resources: [String; 2],
     /// The page's example ARNs, one per alias, with its placeholder account.
-    example_arns: Vec<String>,
+    pub(crate) example_arns: Vec<String>,
 }
 
 impl<'a> RulesView<'a> {
-    fn of(table: &'a Table, pod: &'a Pod) -> Self {
+    pub(crate) fn of(table: &'a Table, pod: &'a Pod) -> Self {
         let rules = table.rules();
         Self {
             aws_region: &pod.aws_region,

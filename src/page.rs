@@ -11,8 +11,8 @@ use std::sync::LazyLock;
 use axum::http::HeaderValue;
 use maud::{DOCTYPE, Markup, html};
 
-use crate::catalog::{Catalog, Part, SdksView};
-use crate::render::{self, Style};
+use crate::catalog::{Catalog, Part, RulesView, SdksView};
+use crate::render::Style;
 use crate::table::Pod;
 
 /// The page's policy: nothing but this origin, and no inline script or style.
@@ -122,19 +122,8 @@ pub fn pod(catalog: &Catalog, position: usize) -> String {
     let pod = table.pod_at(position);
     let name = pod.id().display_name();
     let rules = table.rules();
-    let iam_resources = render::iam_resources(&pod.aws_region, &rules.function_prefix);
-    let example_arns: Vec<String> = rules
-        .aliases
-        .iter()
-        .map(|alias| {
-            render::lambda_arn(
-                &pod.aws_region,
-                &rules.example_account_id,
-                &rules.example_function,
-                alias,
-            )
-        })
-        .collect();
+    // The same IAM resources and example ARNs as `GET /pods/{pod}/rules`.
+    let view = RulesView::of(table, pod);
     // The convention the builder below fills in.
     let arn_pattern = format!(
         "arn:aws:lambda:{}:<account id>:function:{}<name>:<alias>",
@@ -214,8 +203,8 @@ pub fn pod(catalog: &Catalog, position: usize) -> String {
                 (fact(pod, "function-prefix", "Function names begin with", [rules.function_prefix.as_str()].into_iter()))
                 (fact(pod, "arn-pattern", "A Rule's ARN", [arn_pattern.as_str()].into_iter()))
                 (fact(pod, "alias", "Aliases", rules.aliases.iter().map(|a| a.as_str())))
-                (fact(pod, "iam-resource", "IAM resources", iam_resources.iter().map(String::as_str)))
-                (fact(pod, "example-arn", "Example ARNs", example_arns.iter().map(String::as_str)))
+                (fact(pod, "iam-resource", "IAM resources", view.iam_resources.iter().map(String::as_str)))
+                (fact(pod, "example-arn", "Example ARNs", view.example_arns.iter().map(String::as_str)))
             }
             h3 #arn-builder { "Lambda ARN" }
             form.builder #arn-form aria-labelledby="arn-builder" {

@@ -143,16 +143,19 @@ impl Pod {
         self.id.get_ref()
     }
 
-    /// Every URL and host of the pod: what a correction may be about.
-    fn values(&self) -> impl Iterator<Item = &str> {
+    /// Every URL of the pod: its login URLs, then its Events API URLs.
+    fn urls(&self) -> impl Iterator<Item = &HttpsUrl> {
         let api = &self.events_api;
         self.login_urls
             .iter()
             .chain(api.events.iter())
             .chain(api.bulkevents.iter())
             .chain(api.bulkevents_historical.iter())
-            .map(HttpsUrl::as_str)
-            .chain(self.hosts())
+    }
+
+    /// Every URL and host of the pod: what a correction may be about.
+    fn values(&self) -> impl Iterator<Item = &str> {
+        self.urls().map(HttpsUrl::as_str).chain(self.hosts())
     }
 
     /// The correction of the served value `value`, if the source page prints it wrongly.
@@ -172,12 +175,7 @@ impl Pod {
 
     /// Every host name the pod's entries name: login, Events API and SFTP.
     pub fn hosts(&self) -> impl Iterator<Item = &str> {
-        let events = &self.events_api;
-        self.login_urls
-            .iter()
-            .chain(events.events.iter())
-            .chain(events.bulkevents.iter())
-            .chain(events.bulkevents_historical.iter())
+        self.urls()
             .map(HttpsUrl::host)
             .chain(self.sftp.hosts.iter().map(Hostname::as_str))
     }
