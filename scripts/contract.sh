@@ -10,12 +10,9 @@ tools="${PODMETA_TOOLS:-target/ci-tools}"
 redocly_version="2.77.0"
 schemathesis_version="4.32.5"
 seed="${SCHEMATHESIS_SEED:-42}"
+. scripts/common.sh
 
-if ! command -v npm >/dev/null 2>&1; then
-  echo "installing node and npm"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
-fi
+apt_install npm nodejs npm
 if [ ! -x "$tools/npm/node_modules/.bin/redocly" ]; then
   mkdir -p "$tools/npm"
   npm install --prefix "$tools/npm" --no-audit --no-fund --loglevel=error "@redocly/cli@$redocly_version" >/dev/null
@@ -31,24 +28,13 @@ echo "--- redocly lint openapi.yaml"
 [ "${PIPESTATUS[0]}" -eq 0 ]
 
 echo "--- schemathesis against the release binary"
-cargo build --release --locked --quiet
-log="$(mktemp)"
-./target/release/podmeta --bind 127.0.0.1:0 --log-format json >"$log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
-addr=""
-for _ in $(seq 1 100); do
-  addr="$(grep -o '"address":"[^"]*"' "$log" | head -n 1 | cut -d'"' -f4 || true)"
-  [ -n "$addr" ] && break
-  sleep 0.1
-done
-[ -n "$addr" ] || { echo "podmeta did not start:"; cat "$log"; exit 1; }
+start_podmeta
 
 "$tools/venv/bin/schemathesis" run openapi.yaml \
-  --url "http://$addr" --checks all --mode all --seed "$seed" --no-color
+  --url "http://$podmeta_addr" --checks all --mode all --seed "$seed" --no-color
 
-kill -TERM "$pid"
+kill -TERM "$podmeta_pid"
 status=0
-wait "$pid" || status=$?
+wait "$podmeta_pid" || status=$?
 [ "$status" -eq 0 ] || { echo "podmeta exited $status on SIGTERM"; exit 1; }
 echo "contract: lint clean, schemathesis clean, clean shutdown"

@@ -11,17 +11,11 @@ tools="${PODMETA_TOOLS:-target/ci-tools}"
 selenium_version="4.51.0"
 pytest_version="9.2.0"
 axe_version="4.14.1"
+. scripts/common.sh
 
-if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
-  echo "installing chromium and chromium-driver"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null
-fi
-if ! command -v npm >/dev/null 2>&1; then
-  echo "installing node and npm"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null
-fi
+apt_install chromium chromium chromium-driver
+apt_install chromedriver chromium-driver
+apt_install npm nodejs npm
 if [ ! -f "$tools/npm-ui/node_modules/axe-core/axe.min.js" ]; then
   mkdir -p "$tools/npm-ui"
   npm install --prefix "$tools/npm-ui" --no-audit --no-fund --loglevel=error "axe-core@$axe_version" >/dev/null
@@ -32,26 +26,11 @@ if [ ! -x "$tools/venv-ui/bin/pytest" ]; then
     "selenium==$selenium_version" "pytest==$pytest_version"
 fi
 
-cargo build --release --locked --quiet
-log="$(mktemp)"
-./target/release/podmeta --bind 127.0.0.1:0 --log-format json >"$log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true; rm -f "$log"' EXIT
-addr=""
-for _ in $(seq 1 100); do
-  addr="$(grep -o '"address":"[^"]*"' "$log" | head -1 | cut -d'"' -f4 || true)"
-  [ -n "$addr" ] && break
-  sleep 0.05
-done
-if [ -z "$addr" ]; then
-  cat "$log"
-  echo "podmeta did not start"
-  exit 1
-fi
+start_podmeta
 
 # Selenium Manager would try to download a browser: the paths are given instead.
 export SE_OFFLINE=true
-PODMETA_URL="http://$addr" \
+PODMETA_URL="http://$podmeta_addr" \
   AXE_JS="$tools/npm-ui/node_modules/axe-core/axe.min.js" \
   SCREENSHOTS="target/ui-screenshots" \
   CHROMIUM="$(command -v chromium)" CHROMEDRIVER="$(command -v chromedriver)" \

@@ -180,19 +180,59 @@ def test_the_sdk_tabs_work_by_mouse_and_by_keyboard(browser):
     assert tabs[4].get_attribute("aria-selected") == "true"
 
 
-def test_copy_buttons_copy_or_select_and_say_so_from_the_keyboard(browser):
+def test_keyboard_focus_is_visible(browser):
     open_page(browser, "/ui/eu1")
     # Keyboard alone: the first Tab reaches the skip link, with a visible focus ring.
     browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
     focused = browser.switch_to.active_element
     assert focused.get_attribute("class") == "skip"
     assert focused.value_of_css_property("outline-style") != "none"
-    button = browser.find_element(By.CSS_SELECTOR, "button[data-copy='login-0']")
+
+
+def press_copy(browser, target):
+    """Presses the copy button of the element `target` from the keyboard; its status."""
+    button = browser.find_element(By.CSS_SELECTOR, f"button[data-copy='{target}']")
     browser.execute_script("arguments[0].focus()", button)
     button.send_keys(Keys.ENTER)
     status = button.find_element(By.XPATH, "following-sibling::span[@class='status']")
     wait(browser, lambda d: status.text != "")
-    assert status.text in ("Copied.", "Selected: press Ctrl+C (\u2318C on a Mac) to copy.")
+    return status.text
+
+
+def test_a_copy_button_writes_the_value_to_the_clipboard_in_a_secure_context(browser):
+    open_page(browser, "/ui/eu1")
+    # The clipboard API, recorded rather than real: headless Chromium may refuse it.
+    browser.execute_script("""
+        window.copied = [];
+        Object.defineProperty(navigator, 'clipboard', {configurable: true, value: {
+            writeText: (text) => { window.copied.push(text); return Promise.resolve(); }}});
+    """)
+    assert browser.execute_script("return window.isSecureContext")
+    assert press_copy(browser, "login-0") == "Copied."
+    assert browser.execute_script("return window.copied") == ["https://app.eu1.mparticle.com"]
+
+
+def test_without_the_clipboard_api_a_copy_button_selects_the_value_and_says_press_ctrl_c(browser):
+    open_page(browser, "/ui/eu1")
+    # As on plain HTTP, where navigator.clipboard does not exist.
+    browser.execute_script(
+        "Object.defineProperty(navigator, 'clipboard', {configurable: true, value: undefined})")
+    assert press_copy(browser, "sftp-ip-0") == "Selected: press Ctrl+C (\u2318C on a Mac) to copy."
+    assert browser.execute_script("return window.getSelection().toString()") == "18.157.92.224"
+
+
+def test_the_policy_downloads_as_policy_json_byte_for_byte(browser, tmp_path):
+    browser.execute_cdp_cmd("Browser.setDownloadBehavior",
+                            {"behavior": "allow", "downloadPath": str(tmp_path)})
+    open_page(browser, "/ui/eu1")
+    type_into(browser, "bucket", "mp-forwarding-acme")
+    wait(browser, lambda d: d.find_element(By.ID, "bucket-result").is_displayed())
+    browser.find_element(By.CSS_SELECTOR, "button[data-download='bucket-policy']").click()
+    downloaded = tmp_path / "policy.json"
+    wait(browser, lambda d: downloaded.exists() and downloaded.stat().st_size > 0)
+    status, policy = api("/pods/eu1/bucket-policy", {"bucket": "mp-forwarding-acme"})
+    assert status == 200
+    assert downloaded.read_text() == policy
 
 
 def test_the_page_made_no_request_to_any_other_origin(browser):
