@@ -24,7 +24,7 @@ pub(super) async fn ui_pod(State(state): State<AppState>, Path(given): Path<Stri
             if id == given {
                 html(StatusCode::OK, page::pod(&catalog, position))
             } else {
-                redirect(StatusCode::PERMANENT_REDIRECT, &format!("/ui/{id}"))
+                permanent_redirect(&format!("/ui/{id}"))
             }
         }
         None => html(StatusCode::NOT_FOUND, page::unknown_pod(&catalog, &given)),
@@ -95,9 +95,15 @@ fn quality(accept: &str, kind: &str, subtype: &str) -> f32 {
     best.map_or(0.0, |(_, q)| q)
 }
 
-fn redirect(status: StatusCode, to: &str) -> Response {
+/// A 308 to `to`. A pod id is always a valid header value; were one not, the answer would
+/// be a 400 rather than a panic.
+fn permanent_redirect(to: &str) -> Response {
     match HeaderValue::try_from(to) {
-        Ok(location) => (status, [(header::LOCATION, location)]).into_response(),
+        Ok(location) => (
+            StatusCode::PERMANENT_REDIRECT,
+            [(header::LOCATION, location)],
+        )
+            .into_response(),
         Err(_) => ApiError::BadRequest {
             detail: "The path cannot be redirected.".into(),
         }
