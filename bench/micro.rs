@@ -5,6 +5,7 @@
 
 #![allow(clippy::expect_used)] // a benchmark with a broken table has nothing to measure
 
+use std::future::Future as _;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -68,5 +69,37 @@ fn reverse_lookup(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, pod_lookup, bucket_policy, reverse_lookup);
+/// The fast path's answer to `GET /pods/eu1` as a request from a pool would make it, in
+/// process: no socket, no access log (no subscriber), the metrics counted.
+fn fast_path(c: &mut Criterion) {
+    use tower::Service as _;
+    let catalog = Catalog::new(Table::builtin().expect("the built-in table loads"));
+    let mut app = podmeta::app(podmeta::AppState::new(catalog));
+    let request = || {
+        axum::http::Request::get("/pods/eu1")
+            .header("host", "127.0.0.1:8080")
+            .body(axum::body::Body::empty())
+            .expect("a valid request")
+    };
+    c.bench_function("fast path: GET /pods/eu1, request to response", |b| {
+        b.iter_batched(
+            request,
+            |request| {
+                let future = std::pin::pin!(app.call(request));
+                let waker = std::task::Waker::noop();
+                let answered = future.poll(&mut std::task::Context::from_waker(waker));
+                black_box(answered)
+            },
+            criterion::BatchSize::SmallInput,
+        )
+    });
+}
+
+criterion_group!(
+    benches,
+    pod_lookup,
+    bucket_policy,
+    reverse_lookup,
+    fast_path
+);
 criterion_main!(benches);

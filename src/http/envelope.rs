@@ -298,6 +298,11 @@ impl Preconditions {
             if_none_match: all(header::IF_NONE_MATCH),
         }
     }
+
+    /// Whether the request made no precondition: its answer is the plain 200.
+    pub(super) fn are_none(&self) -> bool {
+        self.if_match.is_empty() && self.if_none_match.is_empty()
+    }
 }
 
 /// Says how long a response may be cached, and evaluates the preconditions of a read in
