@@ -132,12 +132,12 @@ where
         event: &Event<'_>,
     ) -> fmt::Result {
         let meta = event.metadata();
-        // humantime formats RFC 3339 into one buffer; tracing-subscriber's `SystemTime`
-        // writes it piece by piece, at several times the cost on every line.
+        // tracing-subscriber's `SystemTime` writes the time piece by piece, at several
+        // times the cost on every line.
         write!(
             writer,
             "{{\"timestamp\":\"{}",
-            humantime::format_rfc3339_micros(std::time::SystemTime::now())
+            Rfc3339Micros(std::time::SystemTime::now())
         )?;
         write!(writer, "\",\"level\":\"{}\",\"fields\":", meta.level())?;
         JsonObjectFields.format_fields(writer.by_ref(), event)?;
@@ -254,12 +254,52 @@ impl AccessLog {
         }
         LINE.with_borrow_mut(|line| {
             line.clear();
-            let now = humantime::format_rfc3339_micros(std::time::SystemTime::now());
+            let now = Rfc3339Micros(std::time::SystemTime::now());
             if access.write_json(line, now).is_ok() {
                 writer.push(line.as_bytes());
             }
         });
         true
+    }
+}
+
+/// A time in RFC 3339 with microseconds, UTC (`2026-11-29T10:47:02.123456Z`), as
+/// humantime's `format_rfc3339_micros` writes it. Every line of a second shares its date
+/// and time to the second: each thread formats that once per second and writes only the
+/// microseconds per line, as nginx caches its time strings. A clock before 1970 is
+/// written as 1970's first second rather than panic, as humantime would.
+pub(crate) struct Rfc3339Micros(pub(crate) std::time::SystemTime);
+
+impl fmt::Display for Rfc3339Micros {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        thread_local! {
+            /// The second last formatted on this thread, and its text without the `Z`.
+            static SECOND: std::cell::RefCell<(u64, String)> =
+                const { std::cell::RefCell::new((u64::MAX, String::new())) };
+        }
+        let since = self
+            .0
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let seconds = since.as_secs();
+        let mut micros = *b"000000";
+        let mut rest = since.subsec_micros();
+        for digit in micros.iter_mut().rev() {
+            // subsec_micros is below 10^6, so six digits hold it and each is 0-9.
+            *digit = b'0' + u8::try_from(rest % 10).unwrap_or(0);
+            rest /= 10;
+        }
+        let micros = std::str::from_utf8(&micros).unwrap_or("000000");
+        SECOND.with_borrow_mut(|(cached, text)| {
+            if *cached != seconds {
+                let second = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
+                text.clear();
+                write!(text, "{}", humantime::format_rfc3339_seconds(second))?;
+                text.pop(); // the `Z`
+                *cached = seconds;
+            }
+            write!(f, "{text}.{micros}Z")
+        })
     }
 }
 
@@ -296,6 +336,35 @@ impl fmt::Write for Escaped<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timestamps_are_humantimes_rfc3339_micros_within_a_second_and_across_seconds() {
+        use std::time::{Duration, UNIX_EPOCH};
+        let at = |seconds: u64, micros: u64| {
+            UNIX_EPOCH + Duration::from_secs(seconds) + Duration::from_micros(micros)
+        };
+        // Repeated seconds use the cached text; a change of second must not.
+        let times = [
+            at(0, 0),
+            at(1_795_950_422, 0),
+            at(1_795_950_422, 7),
+            at(1_795_950_422, 999_999),
+            at(1_795_950_423, 120_450),
+            at(1_795_950_422, 5),
+            at(1_795_950_422, 5) + Duration::from_nanos(999),
+            at(253_402_300_799, 999_999), // 9999-12-31T23:59:59
+        ];
+        for time in times {
+            assert_eq!(
+                Rfc3339Micros(time).to_string(),
+                humantime::format_rfc3339_micros(time).to_string()
+            );
+        }
+        assert_eq!(
+            Rfc3339Micros(UNIX_EPOCH - Duration::from_secs(1)).to_string(),
+            "1970-01-01T00:00:00.000000Z"
+        );
+    }
     use crate::log_writer::tests::Sink;
 
     /// What `emit` logs through JsonLines and JsonObjectFields, as main sets them up.
