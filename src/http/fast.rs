@@ -13,8 +13,8 @@
 //!   (it adds the same ones to every request without an `Origin`);
 //! - the preconditions (304, 412), the caching headers, the request id and `nosniff` are
 //!   the envelope's own `seal`; a plain 200 (no precondition) copies the headers of the
-//!   first one `seal` made in its coding and puts in its own ETag, length and request id,
-//!   which costs a third of building them again (`cargo bench`, "fast path");
+//!   first one `seal` made in its coding and puts in its own ETag, length and request id
+//!   (the in-process answer went from 1.69 to 1.00 µs: `cargo bench`, "fast path");
 //! - the metrics count in the same series, and the access line is the same line (with
 //!   JSON logs written directly, byte for byte the traced one: `log_format::Access`).
 //!
@@ -173,9 +173,9 @@ struct FastPath {
     /// The metric series of each route (the list, then each part), method (GET, HEAD)
     /// and status (200, 304), resolved on first use.
     series: Box<[OnceLock<RequestSeries>]>,
-    /// The headers of the first plain 200 of each coding (by [`Encoding`]'s order), for
-    /// [`answer_from_head`].
-    heads: [OnceLock<HeaderMap>; 3],
+    /// The headers of the first plain 200 of each coding (the identity, then
+    /// [`Encoding::COMPRESSED`], as `Encoding` orders them), for [`answer_from_head`].
+    heads: [OnceLock<HeaderMap>; 1 + Encoding::COMPRESSED.len()],
 }
 
 impl FastPath {
