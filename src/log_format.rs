@@ -282,14 +282,6 @@ impl fmt::Display for Rfc3339Micros {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap_or_default();
         let seconds = since.as_secs();
-        let mut micros = *b"000000";
-        let mut rest = since.subsec_micros();
-        for digit in micros.iter_mut().rev() {
-            // subsec_micros is below 10^6, so six digits hold it and each is 0-9.
-            *digit = b'0' + u8::try_from(rest % 10).unwrap_or(0);
-            rest /= 10;
-        }
-        let micros = std::str::from_utf8(&micros).unwrap_or("000000");
         SECOND.with_borrow_mut(|(cached, text)| {
             if *cached != seconds {
                 let second = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
@@ -298,7 +290,7 @@ impl fmt::Display for Rfc3339Micros {
                 text.pop(); // the `Z`
                 *cached = seconds;
             }
-            write!(f, "{text}.{micros}Z")
+            write!(f, "{text}.{:06}Z", since.subsec_micros())
         })
     }
 }
@@ -336,6 +328,7 @@ impl fmt::Write for Escaped<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log_writer::tests::Sink;
 
     #[test]
     fn timestamps_are_humantimes_rfc3339_micros_within_a_second_and_across_seconds() {
@@ -365,7 +358,6 @@ mod tests {
             "1970-01-01T00:00:00.000000Z"
         );
     }
-    use crate::log_writer::tests::Sink;
 
     /// What `emit` logs through JsonLines and JsonObjectFields, as main sets them up.
     fn logged(emit: impl FnOnce()) -> String {
