@@ -437,8 +437,8 @@ mod tests {
     fn requests_counted_on_many_threads_are_scraped_as_their_sums() {
         let metrics = std::sync::Arc::new(Metrics::new().unwrap());
         let series = metrics.request_series("GET", "/pods/{pod}", StatusCode::OK);
-        // Four threads, each in a shard of its own: 3 requests each through the resolved
-        // series and 2 through `observe_request`, of 80 µs and 3 ms.
+        // Four threads, which take shards in turn (so not all the same one): 3 requests
+        // each through the resolved series and 2 through `observe_request`, of 80 µs and 3 ms.
         let threads: Vec<_> = (0..4)
             .map(|_| {
                 let (metrics, series) = (metrics.clone(), series.clone());

@@ -320,9 +320,7 @@ impl FastPath {
         }
         Some(response)
     }
-}
 
-impl FastPath {
     /// The answer as the router's layers make it, in the order they do.
     fn sealed(
         &self,
