@@ -131,31 +131,36 @@ where
             };
         }
         AppFuture::Routed {
-            future: self.router.call(request),
+            future: Box::pin(self.router.call(request)),
         }
     }
 }
 
-pin_project_lite::pin_project! {
-    /// The future of an [`App`] call: an answer already made, or the router's.
-    #[project = AppFutureProjection]
-    pub enum AppFuture {
-        Answered { response: Option<Response> },
-        Routed { #[pin] future: RouteFuture<Infallible> },
-    }
+/// The future of an [`App`] call: an answer already made, or the router's.
+///
+/// hyper keeps a box of this size for each connection, open as long as the connection
+/// is: the router's future (320 bytes) is boxed so that it does not size every
+/// connection's box for the one path that is not the fast one (`bench/RESULTS.md`).
+pub enum AppFuture {
+    Answered {
+        response: Option<Response>,
+    },
+    Routed {
+        future: Pin<Box<RouteFuture<Infallible>>>,
+    },
 }
 
 impl Future for AppFuture {
     type Output = Result<Response, Infallible>;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project() {
-            AppFutureProjection::Answered { response } => match response.take() {
+        match self.get_mut() {
+            AppFuture::Answered { response } => match response.take() {
                 Some(response) => Poll::Ready(Ok(response)),
                 // Polled again after it completed: a caller's bug, which waits forever
                 // rather than panics.
                 None => Poll::Pending,
             },
-            AppFutureProjection::Routed { future } => future.poll(cx),
+            AppFuture::Routed { future } => future.as_mut().poll(cx),
         }
     }
 }
