@@ -25,11 +25,18 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use atomic_waker::AtomicWaker;
+
 use prometheus::{Counter, IntCounter, IntGauge};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Sleep;
+
+use crate::http::App;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
 
 /// How long a connection may take in each phase.
 #[derive(Debug, Clone, Copy)]
@@ -94,10 +101,12 @@ struct Conn {
     /// Milliseconds since the pool started at which the connection became idle, or
     /// [`NOT_IDLE`].
     idle_since: AtomicU64,
-    /// Set once it has been asked to close, so that it is asked once.
+    /// Set once it has been asked to close (once its request in flight, if any, is
+    /// answered), so that it is asked once.
     closing: AtomicBool,
-    /// Asks the connection to close once its request in flight, if any, is answered.
-    close: Notify,
+    /// Wakes the connection's task when `closing` is set. One atomic exchange per poll,
+    /// where a `Notify` took its lock on every poll of the task.
+    close_waker: AtomicWaker,
 }
 
 impl Conn {
@@ -108,7 +117,7 @@ impl Conn {
             done: AtomicU64::new(0),
             idle_since: AtomicU64::new(NOT_IDLE),
             closing: AtomicBool::new(false),
-            close: Notify::new(),
+            close_waker: AtomicWaker::new(),
         }
     }
 
@@ -120,8 +129,9 @@ impl Conn {
     fn ask_to_close(&self) -> bool {
         let first = !self.closing.swap(true, Ordering::AcqRel);
         if first {
-            // notify_one keeps a permit if the task is not waiting yet: nothing is lost.
-            self.close.notify_one();
+            // The task registers its waker before it looks at `closing`: either it sees
+            // the flag, or this wakes it.
+            self.close_waker.wake();
         }
         first
     }
@@ -229,35 +239,31 @@ impl Pool {
         let _all = self.slots.acquire_many(all).await;
     }
 
-    /// Serves one accepted connection with `app` until it ends, under the limits.
-    pub async fn serve(
+    /// Serves one accepted connection with `app` until it ends, under the limits. Call it
+    /// on the runtime that is to serve the connection: its timer is that runtime's.
+    ///
+    /// The connection is made here and the future holds only it and its place in the
+    /// pool: an async fn would also keep its arguments, and a `select!` on a `Notify`
+    /// its waiter, for as long as the connection is open (`bench/RESULTS.md`, memory per
+    /// connection).
+    pub fn serve(
         self: Arc<Self>,
-        builder: hyper::server::conn::http1::Builder,
+        builder: &http1::Builder,
         permit: OwnedSemaphorePermit,
         stream: TcpStream,
-        app: crate::http::App,
-    ) {
+        app: App,
+    ) -> impl Future<Output = ()> + use<> {
         let registered = self.register(permit);
-        let conn = registered.conn.clone();
-        let io = TimedIo::new(stream, conn.clone(), self.clone());
+        let io = TimedIo::new(stream, registered.conn.clone(), self);
         let service = Tracked {
-            inner: hyper_util::service::TowerToHyperService::new(app),
-            conn: conn.clone(),
+            inner: TowerToHyperService::new(app),
+            conn: registered.conn.clone(),
         };
-        let connection = builder.serve_connection(hyper_util::rt::TokioIo::new(io), service);
-        let mut connection = std::pin::pin!(connection);
-        let ended = tokio::select! {
-            ended = connection.as_mut() => ended,
-            () = conn.close.notified() => {
-                // An idle connection closes at once; a busy one after its response.
-                connection.as_mut().graceful_shutdown();
-                connection.await
-            }
-        };
-        if let Err(e) = ended {
-            tracing::debug!(listener = self.name, error = %e, "connection ended with an error");
+        Serving {
+            connection: builder.serve_connection(TokioIo::new(io), service),
+            registered,
+            shutting_down: false,
         }
-        drop(registered);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Conn>>> {
@@ -278,6 +284,38 @@ impl Drop for Registered {
     fn drop(&mut self) {
         self.pool.lock().remove(&self.id);
         self.pool.metrics.open.dec();
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A connection being served: it leaves the pool when this is dropped.
+    struct Serving {
+        #[pin]
+        connection: http1::Connection<TokioIo<TimedIo>, Tracked<TowerToHyperService<App>>>,
+        registered: Registered,
+        // Whether it has been told to close after its request in flight.
+        shutting_down: bool,
+    }
+}
+
+impl Future for Serving {
+    type Output = ();
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut this = self.project();
+        if !*this.shutting_down {
+            let conn = &this.registered.conn;
+            conn.close_waker.register(cx.waker());
+            if conn.closing.load(Ordering::Acquire) {
+                // An idle connection closes at once; a busy one after its response.
+                *this.shutting_down = true;
+                this.connection.as_mut().graceful_shutdown();
+            }
+        }
+        if let Err(e) = std::task::ready!(this.connection.poll(cx)) {
+            let listener = this.registered.pool.name;
+            tracing::debug!(listener, error = %e, "connection ended with an error");
+        }
+        Poll::Ready(())
     }
 }
 

@@ -196,6 +196,9 @@ async fn accept_loop(
         // The header count stays at hyper's 100: more puts the header array on the heap
         // for every request.
         .max_buf_size(MAX_HEADER_BYTES);
+    // Shared rather than copied into each connection's task, which it would enlarge by
+    // its size (104 bytes) for as long as the connection is open.
+    let builder = Arc::new(builder);
     let mut shutdown: Pin<&mut _> = std::pin::pin!(shutdown);
     let mut episode = Episode::default();
     loop {
@@ -223,7 +226,7 @@ async fn accept_loop(
                 let _ = stream.set_nodelay(true);
                 let (pool, builder, app) = (pool.clone(), builder.clone(), app.clone());
                 workers.serve(stream, move |stream| {
-                    pool.serve(builder, permit, stream, app)
+                    pool.serve(&builder, permit, stream, app)
                 });
             }
             Err(e) => {
