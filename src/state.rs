@@ -82,6 +82,13 @@ impl AppState {
         self.0.catalog.load_full()
     }
 
+    /// The catalog in force, for the length of one synchronous answer: no reference
+    /// count is changed (arc-swap's per-thread debt slots stand in for it), where
+    /// [`Self::catalog`]'s clone and drop change one that every worker shares.
+    pub fn catalog_now(&self) -> arc_swap::Guard<Arc<Catalog>> {
+        self.0.catalog.load()
+    }
+
     /// Puts a new catalog in force; requests already running keep the old one.
     pub fn replace(&self, catalog: Catalog) {
         self.0.metrics.table_in_force(&catalog);
