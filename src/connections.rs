@@ -36,7 +36,6 @@ use tokio::time::Sleep;
 use crate::http::App;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
-use hyper_util::service::TowerToHyperService;
 
 /// How long a connection may take in each phase.
 #[derive(Debug, Clone, Copy)]
@@ -256,7 +255,7 @@ impl Pool {
         let registered = self.register(permit);
         let io = TimedIo::new(stream, registered.conn.clone(), self);
         let service = Tracked {
-            inner: TowerToHyperService::new(app),
+            inner: app,
             conn: registered.conn.clone(),
         };
         Serving {
@@ -291,7 +290,7 @@ pin_project_lite::pin_project! {
     /// A connection being served: it leaves the pool when this is dropped.
     struct Serving {
         #[pin]
-        connection: http1::Connection<TokioIo<TimedIo>, Tracked<TowerToHyperService<App>>>,
+        connection: http1::Connection<TokioIo<TimedIo>, Tracked<App>>,
         registered: Registered,
         // Whether it has been told to close after its request in flight.
         shutting_down: bool,

@@ -125,13 +125,48 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> AppFuture {
+        self.answer(request)
+    }
+}
+
+/// What a connection calls, with the app shared rather than cloned: a tower service takes
+/// `&mut self`, so hyper-util's adapter cloned the app (two reference counts that every
+/// worker shares) for each request. Only the router's path clones the router.
+impl<B> hyper::service::Service<Request<B>> for App
+where
+    Router: Service<
+            Request<B>,
+            Response = Response,
+            Error = Infallible,
+            Future = RouteFuture<Infallible>,
+        >,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = AppFuture;
+
+    fn call(&self, request: Request<B>) -> AppFuture {
+        self.answer(request)
+    }
+}
+
+impl App {
+    fn answer<B>(&self, request: Request<B>) -> AppFuture
+    where
+        Router: Service<
+                Request<B>,
+                Response = Response,
+                Error = Infallible,
+                Future = RouteFuture<Infallible>,
+            >,
+    {
         if let Some(response) = self.fast.as_ref().and_then(|fast| fast.answer(&request)) {
             return AppFuture::Answered {
                 response: Some(response),
             };
         }
         AppFuture::Routed {
-            future: Box::pin(self.router.call(request)),
+            future: Box::pin(self.router.clone().call(request)),
         }
     }
 }
