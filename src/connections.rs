@@ -26,7 +26,8 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use atomic_waker::AtomicWaker;
-
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
 use prometheus::{Counter, IntCounter, IntGauge};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
@@ -34,8 +35,6 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Sleep;
 
 use crate::http::App;
-use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
 
 /// How long a connection may take in each phase.
 #[derive(Debug, Clone, Copy)]
