@@ -332,7 +332,7 @@ impl FastPath {
                     && response.status() == StatusCode::OK
                 {
                     // Only the first plain 200 of each coding is kept; they are all alike.
-                    head.get_or_init(|| unshared(response.headers()));
+                    let _ = head.set(response.headers().clone());
                 }
                 response
             }
@@ -411,24 +411,6 @@ fn answer_from_head(head: &HeaderMap, variant: &Variant, id: HeaderValue) -> Res
     response
 }
 
-/// `headers`, each value in bytes of its own that live as long as the process: a copy of
-/// the map per request then changes no reference count. Most values here are shared
-/// `Bytes` (the caching, CORS and ETag headers) that both workers would count. In `perf`
-/// at 2,000 connections, `bytes`' reference counting fell from 5.6 % of podmeta's samples
-/// to 2.9 % with this and [`AppState::catalog_now`] (what is left is the variant's body
-/// and ETag; `bench/RESULTS.md`). Called at most once per coding per app: a few hundred
-/// bytes are kept for good, whatever the number of requests or reloads.
-fn unshared(headers: &HeaderMap) -> HeaderMap {
-    let mut out = HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers {
-        let kept: &'static [u8] = Box::leak(Box::from(value.as_bytes()));
-        let value = HeaderValue::from_maybe_shared(bytes::Bytes::from_static(kept))
-            .unwrap_or_else(|_| value.clone());
-        out.append(name, value);
-    }
-    out
-}
-
 /// A request the fast path takes.
 struct Resolved {
     /// The catalog in force when the request arrived, which it is answered from.
@@ -464,33 +446,6 @@ fn cors_headers_without_origin(cors: &CorsLayer) -> Option<HeaderMap> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_unshared_head_has_every_value_in_its_place() {
-        let mut head = HeaderMap::new();
-        head.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        head.insert(header::ETAG, HeaderValue::from_str("\"abc\"").unwrap());
-        head.append(
-            header::VARY,
-            HeaderValue::from_str("accept-encoding").unwrap(),
-        );
-        head.append(header::VARY, HeaderValue::from_static("origin"));
-        head.insert(
-            &envelope::X_REQUEST_ID,
-            HeaderValue::from_str("id-1").unwrap(),
-        );
-        let copy = unshared(&head);
-        let pairs = |map: &HeaderMap| {
-            map.iter()
-                .map(|(name, value)| (name.clone(), value.clone()))
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(pairs(&copy), pairs(&head));
-        assert_eq!(copy.get_all(header::VARY).iter().count(), 2);
-    }
 
     #[test]
     fn the_cors_headers_for_a_request_without_an_origin_come_from_the_layer() {
