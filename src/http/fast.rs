@@ -106,14 +106,26 @@ impl App {
     }
 }
 
-impl<B> Service<Request<B>> for App
-where
-    Router: Service<
+/// The router, for requests with bodies of type `B`: the one bound that [`App`]'s calls
+/// need, named once.
+pub trait Routes<B>:
+    Service<Request<B>, Response = Response, Error = Infallible, Future = RouteFuture<Infallible>>
+{
+}
+
+impl<B, T> Routes<B> for T where
+    T: Service<
             Request<B>,
             Response = Response,
             Error = Infallible,
             Future = RouteFuture<Infallible>,
-        >,
+        >
+{
+}
+
+impl<B> Service<Request<B>> for App
+where
+    Router: Routes<B>,
 {
     type Response = Response;
     type Error = Infallible;
@@ -134,12 +146,7 @@ where
 /// worker shares) for each request. Only the router's path clones the router.
 impl<B> hyper::service::Service<Request<B>> for App
 where
-    Router: Service<
-            Request<B>,
-            Response = Response,
-            Error = Infallible,
-            Future = RouteFuture<Infallible>,
-        >,
+    Router: Routes<B>,
 {
     type Response = Response;
     type Error = Infallible;
@@ -153,12 +160,7 @@ where
 impl App {
     fn answer<B>(&self, request: Request<B>) -> AppFuture
     where
-        Router: Service<
-                Request<B>,
-                Response = Response,
-                Error = Infallible,
-                Future = RouteFuture<Infallible>,
-            >,
+        Router: Routes<B>,
     {
         if let Some(response) = self.fast.as_ref().and_then(|fast| fast.answer(&request)) {
             return AppFuture::Answered {
