@@ -22,7 +22,7 @@ use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use atomic_waker::AtomicWaker;
@@ -439,6 +439,8 @@ struct TimedIo {
     /// The timer, armed for `armed`: never later than `deadline`, perhaps earlier.
     sleep: Pin<Box<Sleep>>,
     armed: Instant,
+    /// The waker the timer holds, if it has been polled since it was last armed.
+    timer_waker: Option<Waker>,
 }
 
 impl TimedIo {
@@ -453,6 +455,7 @@ impl TimedIo {
             deadline,
             sleep: Box::pin(tokio::time::sleep_until(deadline.into())),
             armed: deadline,
+            timer_waker: None,
         }
     }
 
@@ -511,9 +514,17 @@ impl TimedIo {
         if self.armed > wake_by || self.armed <= now {
             self.armed = wake_by;
             self.sleep.as_mut().reset(wake_by.into());
+            self.timer_waker = None;
         }
-        if self.sleep.as_mut().poll(cx).is_ready() {
-            cx.waker().wake_by_ref();
+        // An armed timer keeps the waker it was polled with until it fires, and then it is
+        // armed again above: polling it on every request would only touch its memory.
+        let held = self.timer_waker.as_ref();
+        if !held.is_some_and(|waker| waker.will_wake(cx.waker())) {
+            if self.sleep.as_mut().poll(cx).is_ready() {
+                cx.waker().wake_by_ref();
+            } else {
+                self.timer_waker = Some(cx.waker().clone());
+            }
         }
         false
     }
