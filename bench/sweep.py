@@ -143,6 +143,11 @@ def main():
         f"{count}: " + " ".join(f"{a['rps'] / b['rps']:.2f}"
                                 for a, b in zip(runs["podmeta"][count], runs["nginx"][count]))
         for count in counts))
+    print("p99 ratios per round (n/a with time-outs): " + "; ".join(
+        f"{count}: " + " ".join(f"{a['p99_ms'] / b['p99_ms']:.2f}"
+                                if a["timeouts"] == 0 and b["timeouts"] == 0 else "n/a"
+                                for a, b in zip(runs["podmeta"][count], runs["nginx"][count]))
+        for count in counts))
     if args.raw:
         with open(args.raw, "w") as raw:
             json.dump({"runs": runs, "baseline_kib": baseline, "summary": summary}, raw, indent=1)
