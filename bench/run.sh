@@ -4,7 +4,8 @@
 # Builds the release binary, starts podmeta (as shipped: every middleware, default
 # logging) and nginx (2 workers, access log off, the identical JSON body as a static
 # file, worker_connections and worker_rlimit_nofile raised above 8,000), both under the
-# same open-file limit, on loopback ports, and measures with wrk (2 threads):
+# same open-file limit and both in the foreground as children of this script, on
+# loopback ports, and measures with wrk (2 threads):
 #   - the sweep (bench/sweep.py): GET /pods/eu1 at 32, 1,000, 2,000, 4,000 and 8,000
 #     connections, podmeta and nginx alternately in each of 3 rounds: rate, p99, errors,
 #     time-outs and memory per connection, with the ratios;
@@ -92,7 +93,11 @@ main_port=$podmeta_port
 nginx_port="$(free_port)"
 mkdir -p "$work/www/pods" "$work/nginx-tmp"
 curl -sf "http://127.0.0.1:$main_port/pods/eu1" -o "$work/www/pods/eu1"
+# nginx stays in the foreground, a child of this script as podmeta and wrk are: a daemon
+# would start a session of its own, and with the kernel's autogroup scheduling (on by
+# default) a session is a scheduling group of its own, which podmeta is not given.
 cat >"$work/nginx.conf" <<NGINX
+daemon off;
 worker_processes 2;
 worker_rlimit_nofile $nofile;
 pid $work/nginx.pid;
@@ -112,7 +117,8 @@ http {
   }
 }
 NGINX
-"$nginx_bin" -c "$work/nginx.conf" -p "$work"
+"$nginx_bin" -c "$work/nginx.conf" -p "$work" &
+pids+=($!)
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$nginx_port/pods/eu1" >/dev/null 2>&1 && break; sleep 0.05; done
 cmp <(curl -sf "http://127.0.0.1:$nginx_port/pods/eu1") "$work/www/pods/eu1"
 nginx_workers="$(pgrep -P "$(cat "$work/nginx.pid")" | paste -sd,)"
