@@ -34,7 +34,6 @@ chmod 755 "$work"
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
   sleep 0.2
   rm -rf "$work"
 }
@@ -118,10 +117,11 @@ http {
 }
 NGINX
 "$nginx_bin" -c "$work/nginx.conf" -p "$work" &
-pids+=($!)
+nginx_pid=$!
+pids+=("$nginx_pid")
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$nginx_port/pods/eu1" >/dev/null 2>&1 && break; sleep 0.05; done
 cmp <(curl -sf "http://127.0.0.1:$nginx_port/pods/eu1") "$work/www/pods/eu1"
-nginx_workers="$(pgrep -P "$(cat "$work/nginx.pid")" | paste -sd,)"
+nginx_workers="$(pgrep -P "$nginx_pid" | paste -sd,)"
 
 echo "warming up" >&2
 wrk -t2 -c"$connections" -d2s "http://127.0.0.1:$main_port/pods/eu1" >/dev/null

@@ -121,12 +121,17 @@ def main():
           "| p99 ratio | errors (p/n) | time-outs (p/n) | podmeta KiB/conn | nginx KiB/conn |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     summary = {}
+    # Per round, podmeta's figure over nginx's; a p99 ratio only for a round in which
+    # neither timed out (None otherwise).
+    round_rates, round_p99s = {}, {}
     for count in counts:
-        ratios = [a["rps"] / b["rps"] for a, b in zip(runs["podmeta"][count], runs["nginx"][count])]
-        p99_pairs = [a["p99_ms"] / b["p99_ms"]
-                     for a, b in zip(runs["podmeta"][count], runs["nginx"][count])
-                     if a["timeouts"] == 0 and b["timeouts"] == 0]
-        rate_ratio = statistics.median(ratios)
+        rounds = list(zip(runs["podmeta"][count], runs["nginx"][count]))
+        round_rates[count] = [a["rps"] / b["rps"] for a, b in rounds]
+        round_p99s[count] = [
+            a["p99_ms"] / b["p99_ms"] if a["timeouts"] == 0 and b["timeouts"] == 0 else None
+            for a, b in rounds]
+        p99_pairs = [ratio for ratio in round_p99s[count] if ratio is not None]
+        rate_ratio = statistics.median(round_rates[count])
         p99_ratio = statistics.median(p99_pairs) if p99_pairs else float("nan")
         errors = [sum(run["errors"] for run in runs[name][count]) for name in servers]
         timeouts = [sum(run["timeouts"] for run in runs[name][count]) for name in servers]
@@ -140,13 +145,11 @@ def main():
     print(f"\nbaseline RSS after 32 connections: podmeta {baseline['podmeta'] / 1024:.1f} MiB, "
           f"nginx {baseline['nginx'] / 1024:.1f} MiB (all workers)")
     print("rate ratios per round: " + "; ".join(
-        f"{count}: " + " ".join(f"{a['rps'] / b['rps']:.2f}"
-                                for a, b in zip(runs["podmeta"][count], runs["nginx"][count]))
+        f"{count}: " + " ".join(f"{ratio:.2f}" for ratio in round_rates[count])
         for count in counts))
     print("p99 ratios per round (n/a with time-outs): " + "; ".join(
-        f"{count}: " + " ".join(f"{a['p99_ms'] / b['p99_ms']:.2f}"
-                                if a["timeouts"] == 0 and b["timeouts"] == 0 else "n/a"
-                                for a, b in zip(runs["podmeta"][count], runs["nginx"][count]))
+        f"{count}: " + " ".join("n/a" if ratio is None else f"{ratio:.2f}"
+                                for ratio in round_p99s[count])
         for count in counts))
     if args.raw:
         with open(args.raw, "w") as raw:
