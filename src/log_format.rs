@@ -166,7 +166,8 @@ where
     }
 }
 
-/// Where the access line of a request that the fast path answered goes.
+/// Where a request's access line goes (`http::envelope::access_line`, for the fast path
+/// and the router alike).
 #[derive(Clone, Default)]
 pub enum AccessLog {
     /// Through tracing, in the request's span, like every other line (the text format,

@@ -45,7 +45,6 @@ use super::encoding::{Encoding, negotiate};
 use super::envelope;
 use super::routes::{CachePolicy, Handler, ROUTES};
 use crate::catalog::{Catalog, Part, Resource, Variant};
-use crate::log_format::{ACCESS_TARGET, Access};
 use crate::metrics::RequestSeries;
 use crate::state::AppState;
 
@@ -345,21 +344,17 @@ impl FastPath {
         let status = response.status();
         let elapsed = start.elapsed();
         self.count(series, method, route, status, elapsed);
-        if tracing::enabled!(target: ACCESS_TARGET, tracing::Level::INFO) {
-            let id = response.headers().get(&envelope::X_REQUEST_ID);
-            let request_id = id.and_then(|id| id.to_str().ok()).unwrap_or_default();
-            let access = Access {
-                method,
-                route,
-                status: status.as_u16(),
-                latency_us: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-                request_id,
-            };
-            if !self.state.settings().access_log.write_direct(&access) {
-                let span = envelope::request_span(request_id);
-                envelope::access_line(&span, method, route, status, elapsed);
-            }
-        }
+        let id = response.headers().get(&envelope::X_REQUEST_ID);
+        let request_id = id.and_then(|id| id.to_str().ok()).unwrap_or_default();
+        envelope::access_line(
+            &self.state,
+            None,
+            request_id,
+            method,
+            route,
+            status,
+            elapsed,
+        );
         Some(response)
     }
 

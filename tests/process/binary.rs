@@ -34,6 +34,24 @@ fn every_log_line_of_a_request_carries_its_request_id() {
                 && l["fields"]["latency_us"].is_u64()
         })
     });
+    // A request the router answers (not the fast path) writes its line the same way.
+    let body = r#"{"bucket": "mp-forwarding-acme"}"#;
+    let response = podmeta.request(&format!(
+        "POST /pods/eu1/bucket-policy HTTP/1.1\r\nHost: x\r\nX-Request-Id: trace-me-43\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    podmeta.eventually("the router's access line is logged", || {
+        podmeta.logged(|l| {
+            l["target"] == "podmeta::access"
+                && l["span"]["request_id"] == "trace-me-43"
+                && l["fields"]["route"] == "/pods/{pod}/bucket-policy"
+                && l["fields"]["status"] == 200
+                && l["fields"]["method"] == "POST"
+                && l["fields"]["latency_us"].is_u64()
+        })
+    });
 }
 
 #[test]
