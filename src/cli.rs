@@ -452,12 +452,7 @@ fn check(path: &Path) -> ExitCode {
     match Table::from_path(path) {
         Ok(table) => {
             let ids: Vec<&str> = table.pods().iter().map(|p| p.id().as_str()).collect();
-            println!(
-                "{}: ok: {} pods ({})",
-                path.display(),
-                ids.len(),
-                ids.join(", ")
-            );
+            println!("{}: ok: {}", path.display(), pods_summary(&ids));
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -465,6 +460,22 @@ fn check(path: &Path) -> ExitCode {
             ExitCode::from(EXIT_BAD_CONFIG)
         }
     }
+}
+
+/// `4 pods (us1, us2, eu1, au1)`: every id of a table of up to a dozen pods, and the
+/// first ten of a bigger one, so that the summary stays a line a person reads (a table of
+/// 1,000 pods made it 7 kB). `podmeta pods` lists them all.
+fn pods_summary(ids: &[&str]) -> String {
+    const LISTED: usize = 10;
+    if ids.len() <= LISTED + 2 {
+        return format!("{} pods ({})", ids.len(), ids.join(", "));
+    }
+    format!(
+        "{} pods ({}, and {} more)",
+        ids.len(),
+        ids[..LISTED].join(", "),
+        ids.len() - LISTED
+    )
 }
 
 fn healthcheck(bind: SocketAddr) -> ExitCode {
@@ -626,6 +637,26 @@ fn serve(cli: Cli) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_check_summary_names_every_pod_of_a_small_table_and_ten_of_a_big_one() {
+        assert_eq!(
+            pods_summary(&["us1", "us2", "eu1", "au1"]),
+            "4 pods (us1, us2, eu1, au1)"
+        );
+        let twelve: Vec<String> = (1..=12).map(|i| format!("p{i}")).collect();
+        let twelve: Vec<&str> = twelve.iter().map(String::as_str).collect();
+        assert_eq!(
+            pods_summary(&twelve),
+            format!("12 pods ({})", twelve.join(", "))
+        );
+        let many: Vec<String> = (1..=1000).map(|i| format!("p{i}")).collect();
+        let many: Vec<&str> = many.iter().map(String::as_str).collect();
+        assert_eq!(
+            pods_summary(&many),
+            "1000 pods (p1, p2, p3, p4, p5, p6, p7, p8, p9, p10, and 990 more)"
+        );
+    }
 
     #[test]
     fn every_top_level_flag_but_config_is_a_serving_flag() {
