@@ -45,7 +45,16 @@ pub struct FlushOnDrop {
 }
 
 /// Starts the background thread writing to `sink`.
-pub fn batch_writer<W: Write + Send + 'static>(mut sink: W) -> (BatchWriter, FlushOnDrop) {
+pub fn batch_writer<W: Write + Send + 'static>(sink: W) -> (BatchWriter, FlushOnDrop) {
+    batch_writer_every(sink, INTERVAL)
+}
+
+/// [`batch_writer`], writing what has gathered every `interval` (a test's own, so that it
+/// can tell a write on the interval from one because the buffer filled).
+fn batch_writer_every<W: Write + Send + 'static>(
+    mut sink: W,
+    interval: Duration,
+) -> (BatchWriter, FlushOnDrop) {
     let shared = Arc::new(Shared {
         buffer: Mutex::new(Buffer::default()),
         wake: Condvar::new(),
@@ -60,7 +69,7 @@ pub fn batch_writer<W: Write + Send + 'static>(mut sink: W) -> (BatchWriter, Flu
                     let guard = worker.buffer.lock().unwrap_or_else(PoisonError::into_inner);
                     let (mut guard, _) = worker
                         .wake
-                        .wait_timeout_while(guard, INTERVAL, |b| b.bytes.len() < EAGER && !b.closed)
+                        .wait_timeout_while(guard, interval, |b| b.bytes.len() < EAGER && !b.closed)
                         .unwrap_or_else(PoisonError::into_inner);
                     std::mem::swap(&mut guard.bytes, &mut out);
                     (std::mem::take(&mut guard.dropped), guard.closed)
@@ -200,6 +209,27 @@ pub(crate) mod tests {
                 "not written within 2 s"
             );
             std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    #[test]
+    fn a_buffer_past_the_threshold_is_written_without_waiting_for_the_interval() {
+        let sink = Sink::default();
+        // An interval no test waits out: only the threshold can get these lines written.
+        let (writer, _guard) = batch_writer_every(sink.clone(), Duration::from_secs(3600));
+        // Let the thread begin its wait, so that the threshold's signal is what ends it.
+        std::thread::sleep(Duration::from_millis(50));
+        let line = [b'x'; 1024];
+        for _ in 0..EAGER / line.len() {
+            writer.push(&line);
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while sink.0.lock().unwrap().len() < EAGER {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "a full buffer was not written within 5 s"
+            );
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
