@@ -344,17 +344,7 @@ impl FastPath {
         let status = response.status();
         let elapsed = start.elapsed();
         self.count(series, method, route, status, elapsed);
-        let id = response.headers().get(&envelope::X_REQUEST_ID);
-        let request_id = id.and_then(|id| id.to_str().ok()).unwrap_or_default();
-        envelope::access_line(
-            &self.state,
-            None,
-            request_id,
-            method,
-            route,
-            status,
-            elapsed,
-        );
+        envelope::access_line(&self.state, None, &response, method, route, elapsed);
         Some(response)
     }
 
