@@ -24,15 +24,19 @@ fn every_log_line_of_a_request_carries_its_request_id() {
         response.contains("x-request-id: trace-me-42\r\n"),
         "{response}"
     );
-    podmeta.eventually("the access line is logged", || {
+    // The 200 access line of the request with this id, method and route template.
+    let access_logged = |id: &str, method: &str, route: &str| {
         podmeta.logged(|l| {
             l["target"] == "podmeta::access"
-                && l["span"]["request_id"] == "trace-me-42"
-                && l["fields"]["route"] == "/pods/{pod}"
+                && l["span"]["request_id"] == id
+                && l["fields"]["route"] == route
                 && l["fields"]["status"] == 200
-                && l["fields"]["method"] == "GET"
+                && l["fields"]["method"] == method
                 && l["fields"]["latency_us"].is_u64()
         })
+    };
+    podmeta.eventually("the access line is logged", || {
+        access_logged("trace-me-42", "GET", "/pods/{pod}")
     });
     // A request the router answers (not the fast path) writes its line the same way.
     let body = r#"{"bucket": "mp-forwarding-acme"}"#;
@@ -43,14 +47,7 @@ fn every_log_line_of_a_request_carries_its_request_id() {
     ));
     assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
     podmeta.eventually("the router's access line is logged", || {
-        podmeta.logged(|l| {
-            l["target"] == "podmeta::access"
-                && l["span"]["request_id"] == "trace-me-43"
-                && l["fields"]["route"] == "/pods/{pod}/bucket-policy"
-                && l["fields"]["status"] == 200
-                && l["fields"]["method"] == "POST"
-                && l["fields"]["latency_us"].is_u64()
-        })
+        access_logged("trace-me-43", "POST", "/pods/{pod}/bucket-policy")
     });
 }
 
