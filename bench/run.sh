@@ -7,13 +7,15 @@
 # same open-file limit and both in the foreground as children of this script, on
 # loopback ports, and measures with wrk (2 threads):
 #   - the sweep (bench/sweep.py): GET /pods/eu1 at 32, 1,000, 2,000, 4,000 and 8,000
-#     connections, podmeta and nginx alternately in each of 3 rounds: rate, p99, errors,
-#     time-outs and memory per connection, with the ratios;
+#     connections, podmeta and nginx one after the other in each of 3 rounds (which goes
+#     first alternates): rate, p99, errors, time-outs and memory per connection, with
+#     the ratios;
 #   - on a fresh podmeta: GET and POST /pods/eu1/bucket-policy alternately at 32
 #     connections, 3 rounds, the POST rate against the GET rate (median of the rounds'
 #     ratios), and the peak RSS after that load;
 #   - start-up to ready; a generated table of 1,000 pods: start-up, and the GET rate
 #     against 4 pods.
+# Ends with a table of every target and its verdict, and exits 1 if any is not met.
 # Installs wrk and nginx if missing. Every loop is bounded; everything it starts is
 # stopped and its temporary files removed on exit.
 #
@@ -181,10 +183,32 @@ done
 
 verdict() { python3 -c "print('met' if $1 else 'NOT MET')"; }
 post_ratio="$(median "${post_ratios[@]}")"
+# The sweep's own targets, one row each; a count left out of COUNTS is "not measured".
+sweep_rows="$(python3 - "$work/sweep.json" <<'PY'
+import json, math, sys
+summary = json.load(open(sys.argv[1]))["summary"]
+def row(measure, count, key, target, ok):
+    s = summary.get(str(count))
+    if s is None:
+        print(f"| {measure} | | | {target} | not measured |")
+        return
+    value = s[key]
+    shown = "/".join(map(str, value)) if isinstance(value, list) else f"{value:.2f}"
+    met = not (isinstance(value, float) and math.isnan(value)) and ok(value)
+    print(f"| {measure} | | {shown} | {target} | {'met' if met else 'NOT MET'} |")
+row("GET /pods/eu1 at 2,000 connections, rate against nginx", 2000, "rate_ratio", ">= 0.9", lambda v: v >= 0.9)
+row("GET /pods/eu1 at 2,000 connections, p99 against nginx", 2000, "p99_ratio", "<= 1.0", lambda v: v <= 1.0)
+row("memory per connection at 4,000 connections, KiB", 4000, "kib_per_connection", "<= 12", lambda v: v <= 12)
+row("memory per connection at 8,000 connections, KiB", 8000, "kib_per_connection", "<= 16", lambda v: v <= 16)
+for count in sorted(summary, key=int):
+    row(f"podmeta errors/time-outs at {int(count):,} connections", count, "podmeta_failures", "0/0",
+        lambda v: v == [0, 0])
+PY
+)"
 growth_ratio="$(median "${growth_ratios[@]}")"
 rss_peak_mib="$(python3 -c "print(f'{$rss_peak_kib/1024:.1f}')")"
 
-cat <<TABLE
+report="$(cat <<TABLE
 
 podmeta $(git describe --always --dirty 2>/dev/null || echo '?'), $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)
 wrk 2 threads, ${duration} s per run, $rounds alternating rounds; open-file limit $nofile for both servers
@@ -200,8 +224,17 @@ $sweep
 | start-up to ready, ms (median of 9) | $startup_4 | | <= 50 (aim 20) | $(verdict "$startup_4 <= 50") |
 | start-up to ready, 1,000 pods, ms | $startup_1000 | | <= 200 | $(verdict "$startup_1000 <= 200") |
 | GET req/s, 1,000 pods against 4 | | $growth_ratio (median of ratios) | >= 0.95 | $(verdict "$growth_ratio >= 0.95") |
+$sweep_rows
 
 POST/GET ratios per round: ${post_ratios[*]}
 growth ratios per round: ${growth_ratios[*]}
 RSS now: $(python3 -c "print(f'{$rss_now_kib/1024:.1f}')") MiB
 TABLE
+)"
+echo "$report"
+# The exit status says whether every target was met, so that a script can act on it.
+unmet="$(grep -c "NOT MET" <<<"$report" || true)"
+if [ "$unmet" -gt 0 ]; then
+  echo "$unmet target(s) NOT MET" >&2
+  exit 1
+fi
