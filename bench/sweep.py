@@ -3,8 +3,8 @@
 
 For each count, ROUNDS rounds, each running wrk (2 threads) against both servers, one
 right after the other so that both see the same machine state. Which goes first
-alternates from round to round (podmeta first in odd rounds): on this machine the first
-run of a pair has been ahead more often than not. Per run: the rate, the p99 latency, errors
+alternates from round to round (podmeta first in odd rounds), so that neither always
+has the first run of a pair. Per run: the rate, the p99 latency, errors
 (connect, read, write), time-outs, and the server's RSS two thirds into the run, when
 every connection is open and busy. Memory per connection is
 (RSS with N connections open - RSS after the first 32-connection run) / N.
