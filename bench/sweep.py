@@ -142,8 +142,7 @@ def main():
         timeouts = [sum(run["timeouts"] for run in runs[name][count]) for name in servers]
         summary[count] = {"rate_ratio": rate_ratio, "p99_ratio": p99_ratio,
                           "errors": errors, "timeouts": timeouts,
-                          "kib_per_connection": per_connection("podmeta", count),
-                          "podmeta_failures": [errors[0], timeouts[0]]}
+                          "kib_per_connection": per_connection("podmeta", count)}
         print(f"| {count:,} | {med('podmeta', count, 'rps'):,.0f} | {med('nginx', count, 'rps'):,.0f} "
               f"| {rate_ratio:.2f} | {clean_p99('podmeta', count):.2f} | {clean_p99('nginx', count):.2f} "
               f"| {p99_ratio:.2f} | {errors[0]}/{errors[1]} | {timeouts[0]}/{timeouts[1]} "

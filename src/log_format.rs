@@ -337,18 +337,16 @@ impl Timestamp for Rfc3339Micros {
 }
 
 /// A JSON string literal.
-fn write_json_str(writer: &mut Writer<'_>, s: &str) -> fmt::Result {
+fn write_json_str<W: fmt::Write + ?Sized>(writer: &mut W, s: &str) -> fmt::Result {
     writer.write_char('"')?;
-    Escaped(writer).write_str(s)?;
+    Escaped(&mut *writer).write_str(s)?;
     writer.write_char('"')
 }
 
 /// A JSON string literal, appended to `out`.
 fn append_json_str(out: &mut String, s: &str) {
-    out.push('"');
     // Writing into a `String` cannot fail.
-    let _ = Escaped(out).write_str(s);
-    out.push('"');
+    let _ = write_json_str(out, s);
 }
 
 /// Writes what it is given as the inside of a JSON string.
