@@ -90,8 +90,9 @@ pub use server::{DEFAULT_BIND, Listeners, ServerSettings, bind, serve, shutdown_
 pub use state::{AppState, HttpSettings};
 pub use table::{BUILTIN_TOML, Table};
 
-/// The parsers and renderers, for the fuzz targets, the benchmarks and the tests that
-/// drive them directly. Not an API: it changes with the code.
+/// The parsers and renderers, and the settings the sweep's floor copies, for the fuzz
+/// targets, the benchmarks and the tests that drive them directly. Not an API: it changes
+/// with the code.
 #[doc(hidden)]
 pub mod internals {
     pub use crate::bucket::BucketName;
@@ -100,4 +101,5 @@ pub mod internals {
     pub use crate::reload::{Reloaded, reload};
     pub use crate::render::{bucket_policy, lambda_arn};
     pub use crate::rules::LambdaArnParams;
+    pub use crate::server::MAX_HEADER_BYTES;
 }
