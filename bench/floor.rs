@@ -1,11 +1,12 @@
 //! The floor of `bench/run.sh`'s sweep: hyper and tokio alone, on podmeta's connection
-//! model, answering every request with one fixed response. Whatever podmeta cannot beat
-//! this at is the dependencies' cost, not ours.
+//! model, answering every request with one fixed response: what the dependencies cost
+//! with no feature of ours. Where podmeta misses a target that this misses too, the
+//! floor is theirs.
 //!
 //! It shares with podmeta everything that is not a feature: the listening socket
-//! (`podmeta::bind`, so the same backlog), one accept loop on a current-thread
-//! runtime handing connections in turn to one current-thread runtime per core,
-//! `TCP_NODELAY`, and hyper's HTTP/1 builder with podmeta's settings. It has none of
+//! (`podmeta::bind`, so the same backlog), one accept loop on a current-thread runtime
+//! handing connections in turn to one current-thread runtime per core, `TCP_NODELAY`,
+//! hyper's HTTP/1 builder with podmeta's settings, and mimalloc. It has none of
 //! podmeta's features: no routing, negotiation, ETag or CORS work, no connection cap or
 //! time limits, no metrics, no access log. The response is the one podmeta gave: the
 //! body and headers (as `curl -D` writes them) are read from files at start-up, and
@@ -24,6 +25,10 @@ use hyper::header::{CONTENT_LENGTH, DATE, HeaderName, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::{HeaderMap, Request, Response};
 use hyper_util::rt::TokioIo;
+
+/// podmeta's allocator (see `src/main.rs`), so that the allocator is not a difference.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
