@@ -1,20 +1,22 @@
 #!/usr/bin/env python3
-"""The connection sweep of bench/run.sh: podmeta against nginx at each connection count.
+"""The connection sweep of bench/run.sh: podmeta against nginx at each connection count,
+with hyper and tokio alone (bench/floor.rs, "floor") measured in the same rounds if given.
 
-For each count, ROUNDS rounds, each running wrk (2 threads) against both servers, one
-right after the other so that both see the same machine state. Which goes first
-alternates from round to round (podmeta first in odd rounds), so that neither always
-has the first run of a pair. Per run: the rate, the p99 latency, errors
+For each count, ROUNDS rounds, each running wrk (2 threads) against every server, one
+right after the other so that all see the same machine state. Which goes first rotates
+from round to round (podmeta, floor, nginx; then floor, nginx, podmeta; ...), so that
+none always has the first run of a round. Per run: the rate, the p99 latency, errors
 (connect, read, write), time-outs, and the server's RSS two thirds into the run, when
 every connection is open and busy. Memory per connection is
 (RSS with N connections open - RSS after the first 32-connection run) / N.
 
-Prints a Markdown table of medians with the ratios podmeta/nginx, and writes the raw runs
-as JSON to the path given by --raw. Loopback URLs only; every run is bounded by wrk's
-duration.
+Prints a Markdown table of medians with the ratios podmeta/nginx, the same for the floor
+with podmeta/floor, and writes the raw runs and the summary as JSON to the path given by
+--raw. Every ratio is the median of the rounds' ratios. Loopback URLs only; every run is
+bounded by wrk's duration.
 
-Usage: sweep.py --podmeta URL PID --nginx URL PID[,PID...] [--counts 32,1000,...]
-                [--seconds 4] [--rounds 3] [--raw FILE]
+Usage: sweep.py --podmeta URL PID [--floor URL PID] --nginx URL PID[,PID...]
+                [--counts 32,1000,...] [--seconds 4] [--rounds 3] [--raw FILE]
 """
 
 import argparse
@@ -79,29 +81,32 @@ def wrk(url, connections, seconds, pids):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--podmeta", nargs=2, metavar=("URL", "PID"), required=True)
+    parser.add_argument("--floor", nargs=2, metavar=("URL", "PID"))
     parser.add_argument("--nginx", nargs=2, metavar=("URL", "PIDS"), required=True)
     parser.add_argument("--counts", default="32,1000,2000,4000,8000")
     parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--raw")
     args = parser.parse_args()
-    servers = {
-        "podmeta": (args.podmeta[0], [int(args.podmeta[1])]),
-        "nginx": (args.nginx[0], [int(p) for p in args.nginx[1].split(",")]),
-    }
+    servers = {"podmeta": (args.podmeta[0], [int(args.podmeta[1])])}
+    if args.floor:
+        servers["floor"] = (args.floor[0], [int(args.floor[1])])
+    servers["nginx"] = (args.nginx[0], [int(p) for p in args.nginx[1].split(",")])
     for url, _ in servers.values():
         host = urllib.parse.urlsplit(url).hostname
         if not host.startswith("127."):
             sys.exit(f"sweep.py: {url} is not on loopback")
     counts = [int(c) for c in args.counts.split(",")]
+    # Every server but the reference is compared with it.
+    compared = [name for name in servers if name != "nginx"]
 
     runs = {name: {} for name in servers}
     baseline = {}
     for count in counts:
         for round_number in range(1, args.rounds + 1):
             order = list(servers.items())
-            if round_number % 2 == 0:
-                order.reverse()
+            shift = (round_number - 1) % len(order)
+            order = order[shift:] + order[:shift]
             for name, (url, pids) in order:
                 print(f"{count} connections, round {round_number}/{args.rounds}: {name}", file=sys.stderr)
                 runs[name].setdefault(count, []).append(wrk(url, count, args.seconds, pids))
@@ -122,42 +127,74 @@ def main():
     def per_connection(name, count):
         return statistics.median((run["rss_kib"] - baseline[name]) / count for run in runs[name][count])
 
+    def per_round(name, other, count):
+        """Per round, NAME's rate and p99 over OTHER's; a p99 ratio only for a round in
+        which neither timed out (None otherwise)."""
+        rounds = list(zip(runs[name][count], runs[other][count]))
+        rates = [a["rps"] / b["rps"] for a, b in rounds]
+        p99s = [a["p99_ms"] / b["p99_ms"] if a["timeouts"] == 0 and b["timeouts"] == 0 else None
+                for a, b in rounds]
+        return rates, p99s
+
+    def medians(rates, p99s):
+        clean = [ratio for ratio in p99s if ratio is not None]
+        return statistics.median(rates), statistics.median(clean) if clean else float("nan")
+
+    summary = {}
+    round_ratios = {name: {} for name in compared}
+    for count in counts:
+        summary[count] = {}
+        for name in compared:
+            rates, p99s = round_ratios[name][count] = per_round(name, "nginx", count)
+            rate_ratio, p99_ratio = medians(rates, p99s)
+            summary[count][name] = {
+                "rps": med(name, count, "rps"), "p99_ms": clean_p99(name, count),
+                "rate_ratio": rate_ratio, "p99_ratio": p99_ratio,
+                "errors": sum(run["errors"] for run in runs[name][count]),
+                "timeouts": sum(run["timeouts"] for run in runs[name][count]),
+                "kib_per_connection": per_connection(name, count)}
+        summary[count]["nginx"] = {
+            "rps": med("nginx", count, "rps"), "p99_ms": clean_p99("nginx", count),
+            "errors": sum(run["errors"] for run in runs["nginx"][count]),
+            "timeouts": sum(run["timeouts"] for run in runs["nginx"][count]),
+            "kib_per_connection": per_connection("nginx", count)}
+        if "floor" in servers:
+            rate_ratio, p99_ratio = medians(*per_round("podmeta", "floor", count))
+            summary[count]["podmeta_over_floor"] = {"rate_ratio": rate_ratio, "p99_ratio": p99_ratio}
+
     print("| connections | podmeta req/s | nginx req/s | rate ratio | podmeta p99 ms | nginx p99 ms "
           "| p99 ratio | errors (p/n) | time-outs (p/n) | podmeta KiB/conn | nginx KiB/conn |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    summary = {}
-    # Per round, podmeta's figure over nginx's; a p99 ratio only for a round in which
-    # neither timed out (None otherwise).
-    round_rates, round_p99s = {}, {}
     for count in counts:
-        rounds = list(zip(runs["podmeta"][count], runs["nginx"][count]))
-        round_rates[count] = [a["rps"] / b["rps"] for a, b in rounds]
-        round_p99s[count] = [
-            a["p99_ms"] / b["p99_ms"] if a["timeouts"] == 0 and b["timeouts"] == 0 else None
-            for a, b in rounds]
-        p99_pairs = [ratio for ratio in round_p99s[count] if ratio is not None]
-        rate_ratio = statistics.median(round_rates[count])
-        p99_ratio = statistics.median(p99_pairs) if p99_pairs else float("nan")
-        errors = [sum(run["errors"] for run in runs[name][count]) for name in servers]
-        timeouts = [sum(run["timeouts"] for run in runs[name][count]) for name in servers]
-        summary[count] = {"rate_ratio": rate_ratio, "p99_ratio": p99_ratio,
-                          "errors": errors, "timeouts": timeouts,
-                          "kib_per_connection": per_connection("podmeta", count)}
-        print(f"| {count:,} | {med('podmeta', count, 'rps'):,.0f} | {med('nginx', count, 'rps'):,.0f} "
-              f"| {rate_ratio:.2f} | {clean_p99('podmeta', count):.2f} | {clean_p99('nginx', count):.2f} "
-              f"| {p99_ratio:.2f} | {errors[0]}/{errors[1]} | {timeouts[0]}/{timeouts[1]} "
-              f"| {per_connection('podmeta', count):.1f} | {per_connection('nginx', count):.1f} |")
-    print(f"\nbaseline RSS after 32 connections: podmeta {baseline['podmeta'] / 1024:.1f} MiB, "
-          f"nginx {baseline['nginx'] / 1024:.1f} MiB (all workers)")
-    print("rounds in order: " + " ".join(
-        "podmeta first" if r % 2 else "nginx first" for r in range(1, args.rounds + 1)))
-    print("rate ratios per round: " + "; ".join(
-        f"{count}: " + " ".join(f"{ratio:.2f}" for ratio in round_rates[count])
-        for count in counts))
-    print("p99 ratios per round (n/a with time-outs): " + "; ".join(
-        f"{count}: " + " ".join("n/a" if ratio is None else f"{ratio:.2f}"
-                                for ratio in round_p99s[count])
-        for count in counts))
+        p, n = summary[count]["podmeta"], summary[count]["nginx"]
+        print(f"| {count:,} | {p['rps']:,.0f} | {n['rps']:,.0f} | {p['rate_ratio']:.2f} "
+              f"| {p['p99_ms']:.2f} | {n['p99_ms']:.2f} | {p['p99_ratio']:.2f} "
+              f"| {p['errors']}/{n['errors']} | {p['timeouts']}/{n['timeouts']} "
+              f"| {p['kib_per_connection']:.1f} | {n['kib_per_connection']:.1f} |")
+    if "floor" in servers:
+        print("\nThe floor, hyper and tokio alone (bench/floor.rs), in the same rounds:\n")
+        print("| connections | floor req/s | rate ratio | floor p99 ms | p99 ratio | errors "
+              "| time-outs | floor KiB/conn | podmeta/floor rate | podmeta/floor p99 |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        for count in counts:
+            f, pf = summary[count]["floor"], summary[count]["podmeta_over_floor"]
+            print(f"| {count:,} | {f['rps']:,.0f} | {f['rate_ratio']:.2f} | {f['p99_ms']:.2f} "
+                  f"| {f['p99_ratio']:.2f} | {f['errors']} | {f['timeouts']} "
+                  f"| {f['kib_per_connection']:.1f} | {pf['rate_ratio']:.2f} | {pf['p99_ratio']:.2f} |")
+    print("\nbaseline RSS after 32 connections: " + ", ".join(
+        f"{name} {kib / 1024:.1f} MiB" for name, kib in baseline.items()) + " (nginx: all workers)")
+    names = list(servers)
+    print("rounds in order: " + "; ".join(
+        ", ".join(names[(r - 1) % len(names):] + names[:(r - 1) % len(names)])
+        for r in range(1, args.rounds + 1)))
+    for name in compared:
+        print(f"{name}: rate ratios per round: " + "; ".join(
+            f"{count}: " + " ".join(f"{ratio:.2f}" for ratio in round_ratios[name][count][0])
+            for count in counts))
+        print(f"{name}: p99 ratios per round (n/a with time-outs): " + "; ".join(
+            f"{count}: " + " ".join("n/a" if ratio is None else f"{ratio:.2f}"
+                                    for ratio in round_ratios[name][count][1])
+            for count in counts))
     if args.raw:
         with open(args.raw, "w") as raw:
             json.dump({"runs": runs, "baseline_kib": baseline, "summary": summary}, raw, indent=1)
