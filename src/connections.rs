@@ -427,6 +427,11 @@ enum Phase {
 
 /// A connection's socket, closing it (with a `TimedOut` error to hyper) when its phase's
 /// time runs out. Only a read or write that would wait looks at the clock.
+///
+/// A later request's header time starts at the first read that would wait after its
+/// first bytes, not at those bytes: hyper reads on until the head is whole or the socket
+/// would wait, so that read follows within the same poll, and a request that arrives
+/// whole (the common case) never needs the clock for it.
 struct TimedIo {
     stream: TcpStream,
     conn: Arc<Conn>,
@@ -434,8 +439,8 @@ struct TimedIo {
     phase: Phase,
     /// The `done` count last seen: a change means a response was made since.
     seen_done: u64,
-    /// When the current phase's time runs out.
-    deadline: Instant,
+    /// When the current phase's time runs out; `None` for headers not yet timed.
+    deadline: Option<Instant>,
     /// The timer, armed for `armed`: never later than `deadline`, perhaps earlier.
     sleep: Pin<Box<Sleep>>,
     armed: Instant,
@@ -452,7 +457,7 @@ impl TimedIo {
             pool,
             phase: Phase::New,
             seen_done: 0,
-            deadline,
+            deadline: Some(deadline),
             sleep: Box::pin(tokio::time::sleep_until(deadline.into())),
             armed: deadline,
             timer_waker: None,
@@ -476,7 +481,7 @@ impl TimedIo {
             } else {
                 self.conn.started + Duration::from_millis(since)
             };
-            self.deadline = since + self.pool.limits.keep_alive;
+            self.deadline = Some(since + self.pool.limits.keep_alive);
         }
     }
 
@@ -484,7 +489,7 @@ impl TimedIo {
     fn on_bytes(&mut self) {
         if self.phase == Phase::Idle {
             self.phase = Phase::Headers;
-            self.deadline = Instant::now() + self.pool.limits.header_read;
+            self.deadline = None;
             self.conn.idle_since.store(NOT_IDLE, Ordering::Release);
         }
     }
@@ -493,12 +498,15 @@ impl TimedIo {
     /// sure the task is woken by the time it must look again.
     fn expired(&mut self, cx: &mut Context<'_>) -> bool {
         let now = Instant::now();
+        let deadline = *self
+            .deadline
+            .get_or_insert(now + self.pool.limits.header_read);
         let wake_by = if self.phase == Phase::Busy {
             // No limit while a request is answered, but hyper may not read again after
             // the response until something wakes it, and the idle time starts no earlier
             // than now: look again by then.
             now + self.pool.limits.keep_alive
-        } else if now >= self.deadline {
+        } else if now >= deadline {
             let metrics = &self.pool.metrics;
             match self.phase {
                 Phase::New => metrics.timed_out_new.inc(),
@@ -507,7 +515,7 @@ impl TimedIo {
             }
             return true;
         } else {
-            self.deadline
+            deadline
         };
         // An earlier wake-up is harmless (it lands here again and re-arms); a later one
         // would miss the deadline, and one already past would never come.
