@@ -90,6 +90,17 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(verdict(summary, "errors/time-outs at 1,000"), "NOT MET")
         self.assertIn("| 0/3 |", [r for r in verdicts.rows(summary) if "at 1,000" in r][0])
 
+    def test_without_the_floor_a_miss_is_ours(self):
+        summary = sweep(c32__podmeta__rate_ratio=0.93, c32__floor__rate_ratio=0.9,
+                        c32__podmeta_over_floor__rate_ratio=1.03)
+        for figures in summary.values():
+            del figures["floor"], figures["podmeta_over_floor"]
+        self.assertEqual(verdict(summary, RATE_32), "NOT MET")
+        self.assertEqual(verdict(summary, P99_2000), "met")
+        [row] = [r for r in verdicts.rows(summary) if "at 4,000 connections, KiB" in r]
+        cells = [cell.strip() for cell in row.strip("|").split("|")]
+        self.assertEqual(cells[1:], ["11.2", "", "", "<= 12", "met"])
+
     def test_a_count_left_out_is_not_measured(self):
         summary = copy.deepcopy(sweep())
         del summary["2000"], summary["8000"]

@@ -24,10 +24,12 @@ def ratio_row(summary, measure, count, key, target, ok, lower_is_better=False):
     s = summary.get(str(count))
     if s is None:
         return f"| {measure} | | | | {target} | not measured |"
-    value, floor = s["podmeta"][key], s["floor"][key]
+    # A sweep without the floor (sweep.py's --floor left out) has no figure for it.
+    value, floor = s["podmeta"][key], s.get("floor", {}).get(key, math.nan)
+    shown_floor = "" if math.isnan(floor) else f"{floor:.2f}"
     if math.isnan(value):
         # p99s are compared only in rounds without time-outs; with none, there is no figure.
-        return f"| {measure} | | | {floor:.2f} | {target} | NOT MET (no round without time-outs) |"
+        return f"| {measure} | | | {shown_floor} | {target} | NOT MET (no round without time-outs) |"
     if ok(value):
         verdict = "met"
     elif math.isnan(floor) or ok(floor):
@@ -38,7 +40,7 @@ def ratio_row(summary, measure, count, key, target, ok, lower_is_better=False):
         close = against <= 1 + TOLERANCE if lower_is_better else against >= 1 - TOLERANCE
         verdict = (f"missed, as is the floor (podmeta/floor {against:.2f})" if close
                    else f"NOT MET (podmeta/floor {against:.2f})")
-    return f"| {measure} | | {value:.2f} | {floor:.2f} | {target} | {verdict} |"
+    return f"| {measure} | | {value:.2f} | {shown_floor} | {target} | {verdict} |"
 
 
 def plain_row(summary, measure, count, value_of, target, ok):
@@ -52,7 +54,8 @@ def plain_row(summary, measure, count, value_of, target, ok):
 
     value = value_of(s["podmeta"])
     verdict = "met" if ok(value) else "NOT MET"
-    return f"| {measure} | {shown(value)} | | {shown(value_of(s['floor']))} | {target} | {verdict} |"
+    floor = shown(value_of(s["floor"])) if "floor" in s else ""
+    return f"| {measure} | {shown(value)} | | {floor} | {target} | {verdict} |"
 
 
 def rows(summary):

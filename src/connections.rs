@@ -12,7 +12,7 @@
 //! | phase | from | limit | closed as |
 //! | --- | --- | --- | --- |
 //! | new | accept | header-read timeout | `new` |
-//! | headers | the first byte of a later request | header-read timeout | `headers` |
+//! | headers | a later request's first bytes (the first read after them that would wait) | header-read timeout | `headers` |
 //! | busy | the request's headers, to its response | none here (the request timeout bounds a body) | |
 //! | idle | the response | keep-alive timeout | `idle` |
 
