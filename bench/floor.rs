@@ -90,6 +90,10 @@ fn run() -> Result<(), Error> {
     let address: SocketAddr = address
         .parse()
         .map_err(|e| format!("{address:?} is not an address: {e}"))?;
+    // A load generator's target: never anything but this machine.
+    if !address.ip().is_loopback() {
+        return Err(format!("{address} is not on loopback").into());
+    }
     let fixed = Arc::new(Fixed {
         body: std::fs::read(&body)
             .map_err(|e| format!("reading {body}: {e}"))?
@@ -101,12 +105,15 @@ fn run() -> Result<(), Error> {
 
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let mut workers = Vec::with_capacity(cores);
-    for _ in 0..cores {
+    for index in 0..cores {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         workers.push(runtime.handle().clone());
-        std::thread::spawn(move || runtime.block_on(std::future::pending::<()>()));
+        // Named as podmeta's are, so that per-thread counters compare.
+        std::thread::Builder::new()
+            .name(format!("floor-worker-{index}"))
+            .spawn(move || runtime.block_on(std::future::pending::<()>()))?;
     }
 
     let mut builder = http1::Builder::new();
@@ -131,7 +138,13 @@ fn run() -> Result<(), Error> {
                     }
                 };
                 let _ = stream.set_nodelay(true);
-                let stream = stream.into_std()?;
+                let stream = match stream.into_std() {
+                    Ok(stream) => stream,
+                    Err(e) => {
+                        eprintln!("floor: a connection could not be handed on: {e}");
+                        continue;
+                    }
+                };
                 let (builder, fixed) = (builder.clone(), fixed.clone());
                 workers[next].spawn(async move {
                     let Ok(stream) = tokio::net::TcpStream::from_std(stream) else {
