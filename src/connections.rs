@@ -498,23 +498,25 @@ impl TimedIo {
     /// sure the task is woken by the time it must look again.
     fn expired(&mut self, cx: &mut Context<'_>) -> bool {
         let now = Instant::now();
-        let deadline = *self
-            .deadline
-            .get_or_insert(now + self.pool.limits.header_read);
         let wake_by = if self.phase == Phase::Busy {
             // No limit while a request is answered, but hyper may not read again after
             // the response until something wakes it, and the idle time starts no earlier
             // than now: look again by then.
             now + self.pool.limits.keep_alive
-        } else if now >= deadline {
-            let metrics = &self.pool.metrics;
-            match self.phase {
-                Phase::New => metrics.timed_out_new.inc(),
-                Phase::Headers => metrics.timed_out_headers.inc(),
-                Phase::Idle | Phase::Busy => metrics.timed_out_idle.inc(),
-            }
-            return true;
         } else {
+            // Headers not yet timed are timed from now.
+            let deadline = *self
+                .deadline
+                .get_or_insert(now + self.pool.limits.header_read);
+            if now >= deadline {
+                let metrics = &self.pool.metrics;
+                match self.phase {
+                    Phase::New => metrics.timed_out_new.inc(),
+                    Phase::Headers => metrics.timed_out_headers.inc(),
+                    Phase::Idle | Phase::Busy => metrics.timed_out_idle.inc(),
+                }
+                return true;
+            }
             deadline
         };
         // An earlier wake-up is harmless (it lands here again and re-arms); a later one
