@@ -78,43 +78,19 @@ def wrk(url, connections, seconds, pids):
     }
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--podmeta", nargs=2, metavar=("URL", "PID"), required=True)
-    parser.add_argument("--floor", nargs=2, metavar=("URL", "PID"))
-    parser.add_argument("--nginx", nargs=2, metavar=("URL", "PIDS"), required=True)
-    parser.add_argument("--counts", default="32,1000,2000,4000,8000")
-    parser.add_argument("--seconds", type=float, default=4)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--raw")
-    args = parser.parse_args()
-    servers = {"podmeta": (args.podmeta[0], [int(args.podmeta[1])])}
-    if args.floor:
-        servers["floor"] = (args.floor[0], [int(args.floor[1])])
-    servers["nginx"] = (args.nginx[0], [int(p) for p in args.nginx[1].split(",")])
-    for url, _ in servers.values():
-        host = urllib.parse.urlsplit(url).hostname
-        if not host.startswith("127."):
-            sys.exit(f"sweep.py: {url} is not on loopback")
-    counts = [int(c) for c in args.counts.split(",")]
-    # Every server but the reference is compared with it.
-    compared = [name for name in servers if name != "nginx"]
+def rotation(names, round_number):
+    """The order of a round: the first round's, rotated by one more place each round."""
+    shift = (round_number - 1) % len(names)
+    return names[shift:] + names[:shift]
 
-    runs = {name: {} for name in servers}
-    baseline = {}
-    for count in counts:
-        for round_number in range(1, args.rounds + 1):
-            order = list(servers.items())
-            shift = (round_number - 1) % len(order)
-            order = order[shift:] + order[:shift]
-            for name, (url, pids) in order:
-                print(f"{count} connections, round {round_number}/{args.rounds}: {name}", file=sys.stderr)
-                runs[name].setdefault(count, []).append(wrk(url, count, args.seconds, pids))
-                if name not in baseline:
-                    time.sleep(0.5)
-                    baseline[name] = rss_kib(pids)
-                time.sleep(0.5)
 
+def summarize(runs, baseline, counts):
+    """Each server's medians per count, the ratios to nginx (and podmeta's to the floor, if
+    measured) as medians of the rounds' ratios, and the per-round ratios to nginx.
+
+    `runs[name][count]` is the list of wrk() results in round order; `baseline[name]` the
+    server's RSS after the first 32-connection run.
+    """
     def med(name, count, key):
         return statistics.median(run[key] for run in runs[name][count])
 
@@ -140,28 +116,63 @@ def main():
         clean = [ratio for ratio in p99s if ratio is not None]
         return statistics.median(rates), statistics.median(clean) if clean else float("nan")
 
-    summary = {}
-    round_ratios = {name: {} for name in compared}
-    for count in counts:
-        summary[count] = {}
-        for name in compared:
-            rates, p99s = round_ratios[name][count] = per_round(name, "nginx", count)
-            rate_ratio, p99_ratio = medians(rates, p99s)
-            summary[count][name] = {
-                "rps": med(name, count, "rps"), "p99_ms": clean_p99(name, count),
-                "rate_ratio": rate_ratio, "p99_ratio": p99_ratio,
+    def figures(name, count):
+        return {"rps": med(name, count, "rps"), "p99_ms": clean_p99(name, count),
                 "errors": sum(run["errors"] for run in runs[name][count]),
                 "timeouts": sum(run["timeouts"] for run in runs[name][count]),
                 "kib_per_connection": per_connection(name, count)}
-        summary[count]["nginx"] = {
-            "rps": med("nginx", count, "rps"), "p99_ms": clean_p99("nginx", count),
-            "errors": sum(run["errors"] for run in runs["nginx"][count]),
-            "timeouts": sum(run["timeouts"] for run in runs["nginx"][count]),
-            "kib_per_connection": per_connection("nginx", count)}
-        if "floor" in servers:
+
+    # Every server but the reference is compared with it.
+    compared = [name for name in runs if name != "nginx"]
+    summary = {}
+    round_ratios = {name: {} for name in compared}
+    for count in counts:
+        summary[count] = {"nginx": figures("nginx", count)}
+        for name in compared:
+            rates, p99s = round_ratios[name][count] = per_round(name, "nginx", count)
+            rate_ratio, p99_ratio = medians(rates, p99s)
+            summary[count][name] = {**figures(name, count),
+                                    "rate_ratio": rate_ratio, "p99_ratio": p99_ratio}
+        if "floor" in runs:
             rate_ratio, p99_ratio = medians(*per_round("podmeta", "floor", count))
             summary[count]["podmeta_over_floor"] = {"rate_ratio": rate_ratio, "p99_ratio": p99_ratio}
+    return summary, round_ratios
 
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--podmeta", nargs=2, metavar=("URL", "PID"), required=True)
+    parser.add_argument("--floor", nargs=2, metavar=("URL", "PID"))
+    parser.add_argument("--nginx", nargs=2, metavar=("URL", "PIDS"), required=True)
+    parser.add_argument("--counts", default="32,1000,2000,4000,8000")
+    parser.add_argument("--seconds", type=float, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--raw")
+    args = parser.parse_args()
+    servers = {"podmeta": (args.podmeta[0], [int(args.podmeta[1])])}
+    if args.floor:
+        servers["floor"] = (args.floor[0], [int(args.floor[1])])
+    servers["nginx"] = (args.nginx[0], [int(p) for p in args.nginx[1].split(",")])
+    for url, _ in servers.values():
+        host = urllib.parse.urlsplit(url).hostname
+        if not host.startswith("127."):
+            sys.exit(f"sweep.py: {url} is not on loopback")
+    counts = [int(c) for c in args.counts.split(",")]
+
+    runs = {name: {} for name in servers}
+    baseline = {}
+    for count in counts:
+        for round_number in range(1, args.rounds + 1):
+            for name in rotation(list(servers), round_number):
+                url, pids = servers[name]
+                print(f"{count} connections, round {round_number}/{args.rounds}: {name}", file=sys.stderr)
+                runs[name].setdefault(count, []).append(wrk(url, count, args.seconds, pids))
+                if name not in baseline:
+                    time.sleep(0.5)
+                    baseline[name] = rss_kib(pids)
+                time.sleep(0.5)
+
+    summary, round_ratios = summarize(runs, baseline, counts)
     print("| connections | podmeta req/s | nginx req/s | rate ratio | podmeta p99 ms | nginx p99 ms "
           "| p99 ratio | errors (p/n) | time-outs (p/n) | podmeta KiB/conn | nginx KiB/conn |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -183,11 +194,9 @@ def main():
                   f"| {f['kib_per_connection']:.1f} | {pf['rate_ratio']:.2f} | {pf['p99_ratio']:.2f} |")
     print("\nbaseline RSS after 32 connections: " + ", ".join(
         f"{name} {kib / 1024:.1f} MiB" for name, kib in baseline.items()) + " (nginx: all workers)")
-    names = list(servers)
     print("rounds in order: " + "; ".join(
-        ", ".join(names[(r - 1) % len(names):] + names[:(r - 1) % len(names)])
-        for r in range(1, args.rounds + 1)))
-    for name in compared:
+        ", ".join(rotation(list(servers), r)) for r in range(1, args.rounds + 1)))
+    for name in round_ratios:
         print(f"{name}: rate ratios per round: " + "; ".join(
             f"{count}: " + " ".join(f"{ratio:.2f}" for ratio in round_ratios[name][count][0])
             for count in counts))

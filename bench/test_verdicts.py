@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""bench/verdicts.py's verdicts, on made-up sweep summaries. Run: python3 bench/test_verdicts.py"""
+"""bench/verdicts.py's verdicts on made-up sweep summaries, and on summaries that
+bench/sweep.py makes of made-up runs. Run: python3 bench/test_verdicts.py"""
 
 import copy
+import json
 import math
 import os
 import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sweep as sweep_script  # noqa: E402
 import verdicts  # noqa: E402
 
 
@@ -107,6 +110,58 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(verdict(summary, P99_2000), "not measured")
         self.assertEqual(verdict(summary, "memory per connection at 8,000"), "not measured")
         self.assertFalse(any("errors/time-outs at 2,000" in r for r in verdicts.rows(summary)))
+
+
+def run(rps, p99_ms, rss_kib, timeouts=0):
+    return {"rps": rps, "p99_ms": p99_ms, "errors": 0, "timeouts": timeouts, "rss_kib": rss_kib}
+
+
+class SweepSummaries(unittest.TestCase):
+    """sweep.py's summary is what verdicts.py reads: made-up runs, through JSON as
+    run.sh passes them."""
+
+    def summary(self, runs, baseline):
+        summary, _ = sweep_script.summarize(runs, baseline, [32, 2000])
+        return json.loads(json.dumps(summary))
+
+    def test_every_server_goes_first_once_in_three_rounds(self):
+        names = ["podmeta", "floor", "nginx"]
+        firsts = [sweep_script.rotation(names, r)[0] for r in (1, 2, 3)]
+        self.assertEqual(firsts, names)
+        self.assertEqual(sorted(sweep_script.rotation(names, 2)), sorted(names))
+
+    def test_medians_of_round_ratios_and_the_verdicts_they_give(self):
+        baseline = {"podmeta": 8000, "floor": 4000, "nginx": 16000}
+        runs = {
+            # 32: podmeta 1.1x nginx in every round. 2,000: 0.85x, the floor 0.88x.
+            "podmeta": {32: [run(110, 2, 8100)] * 3,
+                        2000: [run(85, 50, 8000 + 2000 * 11)] * 3},
+            "floor": {32: [run(120, 3, 4000)] * 3,
+                      2000: [run(88, 48, 4000 + 2000 * 10)] * 3},
+            "nginx": {32: [run(100, 4, 16000)] * 3,
+                      # A round with time-outs has no p99 to compare.
+                      2000: [run(100, 52, 17000), run(100, 5, 17000, timeouts=5),
+                             run(100, 60, 17000)]},
+        }
+        summary = self.summary(runs, baseline)
+        podmeta = summary["2000"]["podmeta"]
+        self.assertAlmostEqual(podmeta["rate_ratio"], 0.85)
+        self.assertAlmostEqual(podmeta["p99_ratio"], (50 / 52 + 50 / 60) / 2)
+        self.assertAlmostEqual(podmeta["kib_per_connection"], 11.0)
+        self.assertEqual(summary["2000"]["nginx"]["timeouts"], 5)
+        self.assertAlmostEqual(summary["2000"]["podmeta_over_floor"]["rate_ratio"], 85 / 88)
+        self.assertEqual(verdict(summary, RATE_32), "met")
+        self.assertEqual(verdict(summary, "GET /pods/eu1 at 2,000 connections, rate"),
+                         "missed, as is the floor (podmeta/floor 0.97)")
+        self.assertEqual(verdict(summary, P99_2000), "met")
+
+    def test_a_sweep_without_the_floor_has_plain_verdicts(self):
+        runs = {"podmeta": {32: [run(90, 2, 8000)] * 3, 2000: [run(95, 60, 8000)] * 3},
+                "nginx": {32: [run(100, 4, 16000)] * 3, 2000: [run(100, 52, 16000)] * 3}}
+        summary = self.summary(runs, {"podmeta": 8000, "nginx": 16000})
+        self.assertNotIn("podmeta_over_floor", summary["32"])
+        self.assertEqual(verdict(summary, RATE_32), "NOT MET")
+        self.assertEqual(verdict(summary, P99_2000), "NOT MET")
 
 
 if __name__ == "__main__":
