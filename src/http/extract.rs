@@ -19,6 +19,7 @@ use crate::state::AppState;
 /// The pod a path names, resolved against the catalog in force when the request began.
 ///
 /// Ids match in any letter case (`/pods/EU1`); bodies always carry the canonical id.
+#[derive(Clone)]
 pub(super) struct PodRef {
     pub(super) catalog: Arc<Catalog>,
     pub(super) position: usize,

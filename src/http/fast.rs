@@ -24,6 +24,14 @@
 //! coding), an `Accept-Encoding` that nothing satisfies (the 406 is the compression
 //! layer's), and a path that only matches once decoded (`/pods/%65u1`).
 //! `tests/suite/fast_path.rs` checks that both paths answer alike for every resource.
+//!
+//! `POST /pods/{pod}/bucket-policy`, which onboarding scripts call in loops, has a path
+//! of its own here too ([`FastPath::post`]). Through the router it cost more than twice
+//! the CPU of the GET, more than half of its user time in the router's boxed services
+//! and futures, one of each per layer per request (`bench/RESULTS.md`). Here it goes
+//! through the same layers in the same order (CORS, compression, the body limit, the
+//! request timeout) stacked once around the same extractor and handler, and is sealed,
+//! counted and logged by the envelope's own code.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -33,19 +41,26 @@ use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use axum::BoxError;
 use axum::Router;
-use axum::body::{Body, HttpBody as _};
+use axum::body::{Body, HttpBody};
+use axum::extract::{DefaultBodyLimit, FromRequest as _};
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::future::RouteFuture;
-use tower::{Layer, Service};
+use bytes::Bytes;
+use tower::util::BoxCloneSyncService;
+use tower::{Layer, Service, ServiceBuilder, ServiceExt as _};
 use tower_http::cors::CorsLayer;
 
 use super::encoding::{Encoding, negotiate};
 use super::envelope;
+use super::extract::{ApiJson, PodRef};
+use super::handlers;
 use super::routes::{CachePolicy, Handler, ROUTES};
 use crate::catalog::{Catalog, Part, Resource, Variant};
 use crate::metrics::RequestSeries;
+use crate::problem::{ApiError, BODY_LIMIT};
 use crate::state::AppState;
 
 /// Marks a response whose coding was chosen by its handler (a pre-rendered resource), so
@@ -99,9 +114,9 @@ impl App {
     /// that compare the two paths, which would pass trivially if it answered nothing.
     #[doc(hidden)]
     pub fn takes_fast_path<B>(&self, request: &Request<B>) -> bool {
-        self.fast
-            .as_ref()
-            .is_some_and(|fast| fast.resolve(request).is_some())
+        self.fast.as_ref().is_some_and(|fast| {
+            fast.resolve(request).is_some() || fast.posted_to(request).is_some()
+        })
     }
 }
 
@@ -125,6 +140,8 @@ impl<B, T> Routes<B> for T where
 impl<B> Service<Request<B>> for App
 where
     Router: Routes<B>,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
 {
     type Response = Response;
     type Error = Infallible;
@@ -146,6 +163,8 @@ where
 impl<B> hyper::service::Service<Request<B>> for App
 where
     Router: Routes<B>,
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
 {
     type Response = Response;
     type Error = Infallible;
@@ -160,11 +179,20 @@ impl App {
     fn answer<B>(&self, request: Request<B>) -> AppFuture
     where
         Router: Routes<B>,
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
     {
-        if let Some(response) = self.fast.as_ref().and_then(|fast| fast.answer(&request)) {
-            return AppFuture::Answered {
-                response: Some(response),
-            };
+        if let Some(fast) = &self.fast {
+            if let Some(response) = fast.answer(&request) {
+                return AppFuture::Answered {
+                    response: Some(response),
+                };
+            }
+            if let Some(pod) = fast.posted_to(&request) {
+                return AppFuture::Posted {
+                    future: Box::pin(fast.clone().post(pod, request)),
+                };
+            }
         }
         AppFuture::Routed {
             future: Box::pin(self.router.clone().call(request)),
@@ -172,14 +200,18 @@ impl App {
     }
 }
 
-/// The future of an [`App`] call: an answer already made, or the router's.
+/// The future of an [`App`] call: an answer already made, a posted bucket policy's, or
+/// the router's.
 ///
 /// hyper keeps a box of this size for each connection, open as long as the connection
-/// is: the router's future (320 bytes) is boxed so that it does not size every
-/// connection's box for the one path that is not the fast one (`bench/RESULTS.md`).
+/// is: the router's future (320 bytes) and the POST's are boxed so that they do not size
+/// every connection's box for the paths that answer at once (`bench/RESULTS.md`).
 pub enum AppFuture {
     Answered {
         response: Option<Response>,
+    },
+    Posted {
+        future: Pin<Box<dyn Future<Output = Response> + Send>>,
     },
     Routed {
         future: Pin<Box<RouteFuture<Infallible>>>,
@@ -196,6 +228,7 @@ impl Future for AppFuture {
                 // rather than panics.
                 None => Poll::Pending,
             },
+            AppFuture::Posted { future } => future.as_mut().poll(cx).map(Ok),
             AppFuture::Routed { future } => future.as_mut().poll(cx),
         }
     }
@@ -208,6 +241,11 @@ struct FastPath {
     cors: HeaderMap,
     /// `/pods`'s route template.
     list_route: &'static str,
+    /// The bucket policy's route: its template and cache policy, and its handler inside
+    /// the router's layers.
+    post_route: &'static str,
+    post_cache: CachePolicy,
+    post_service: PostService,
     /// Per part of a pod: the path after `/pods/{pod}` (`""`, `"/login"`, …), the part
     /// and the route template, from the route table.
     parts: Vec<(&'static str, Part, &'static str)>,
@@ -225,6 +263,9 @@ impl FastPath {
             .iter()
             .find(|r| matches!(r.handler, Handler::ListPods))?
             .path;
+        let post_route = ROUTES
+            .iter()
+            .find(|r| matches!(r.handler, Handler::BucketPolicy))?;
         let parts: Vec<_> = ROUTES
             .iter()
             .filter_map(|route| match route.handler {
@@ -239,9 +280,12 @@ impl FastPath {
             .map(|_| OnceLock::new())
             .collect();
         Some(Self {
+            post_service: post_service(&state, cors),
             state,
             cors: cors_headers_without_origin(cors)?,
             list_route,
+            post_route: post_route.path,
+            post_cache: post_route.cache,
             parts,
             series,
             heads: Default::default(),
@@ -378,6 +422,87 @@ impl FastPath {
         }
         response
     }
+
+    /// The pod of a `POST /pods/{pod}/bucket-policy` that the POST path takes: the path
+    /// exactly, with an id in any case (as the router), and nothing the envelope refuses
+    /// before any route.
+    fn posted_to<B>(&self, request: &Request<B>) -> Option<PodRef> {
+        if request.method() != Method::POST || envelope::refusal(request).is_some() {
+            return None;
+        }
+        let id = request
+            .uri()
+            .path()
+            .strip_prefix("/pods/")?
+            .strip_suffix("/bucket-policy")?;
+        let catalog = self.state.catalog();
+        let position = catalog.table().position_ignoring_case(id)?;
+        Some(PodRef { catalog, position })
+    }
+
+    /// The answer to a bucket-policy POST, as the router makes it: through the route's
+    /// layers to its handler ([`post_service`]), then the envelope's seal; counted and
+    /// logged as the envelope does.
+    async fn post<B>(self: Arc<Self>, pod: PodRef, request: Request<B>) -> Response
+    where
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let start = Instant::now();
+        let preconditions = envelope::Preconditions::of(request.headers());
+        let id = envelope::request_id(request.headers());
+        let mut request = request.map(Body::new);
+        request.extensions_mut().insert(pod);
+        let Ok(response) = self.post_service.clone().oneshot(request).await;
+        let mut response = envelope::seal(
+            &self.state,
+            self.post_cache,
+            false,
+            preconditions,
+            id,
+            response,
+        );
+        if let Some(length) = response.body().size_hint().exact() {
+            response
+                .headers_mut()
+                .entry(header::CONTENT_LENGTH)
+                .or_insert_with(|| HeaderValue::from(length));
+        }
+        let elapsed = start.elapsed();
+        let route = self.post_route;
+        self.state
+            .metrics()
+            .observe_request("POST", route, response.status(), elapsed);
+        envelope::access_line(&self.state, None, &response, "POST", route, elapsed);
+        response
+    }
+}
+
+/// The bucket policy's handler inside the layers that the router puts around it, in the
+/// same order (`http::routed`): CORS, compression, the body limit, the request timeout.
+type PostService = BoxCloneSyncService<Request<Body>, Response, Infallible>;
+
+fn post_service(state: &AppState, cors: &CorsLayer) -> PostService {
+    let service = ServiceBuilder::new()
+        .map_response(|response: Response<_>| response.map(Body::new))
+        .layer(cors.clone())
+        .layer(super::compression_layer())
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(super::timeout_layer(state.settings()))
+        .service_fn(|mut request: Request<Body>| async move {
+            let Some(pod) = request.extensions_mut().remove::<PodRef>() else {
+                // `FastPath::post` always puts the pod in.
+                return Ok(ApiError::Status {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                }
+                .into_response());
+            };
+            Ok::<_, Infallible>(match ApiJson::from_request(request, &()).await {
+                Ok(json) => handlers::bucket_policy(pod, json).await.into_response(),
+                Err(problem) => problem.into_response(),
+            })
+        });
+    BoxCloneSyncService::new(service)
 }
 
 /// The plain 200 of `variant`: `head`, a 200 of the same coding as [`FastPath::sealed`]

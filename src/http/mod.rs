@@ -2,7 +2,8 @@
 //! the fast path.
 //!
 //! - `fast`: the application as served, [`App`]: the pre-rendered GETs answered at once,
-//!   everything else through the router;
+//!   the bucket-policy POST through its route's layers without the router, everything
+//!   else through the router;
 //! - [`routes`]: the route table, every fact about each route;
 //! - `handlers`: the handlers, which only translate between HTTP and the catalog;
 //! - `extract`: the pod a path names, and JSON bodies;
@@ -44,7 +45,8 @@ use handlers::{
 use routes::Handler;
 use ui::{ui_asset, ui_index, ui_pod};
 
-/// The application as served: the fast path for the pre-rendered GETs, then [`router`].
+/// The application as served: the fast path for the pre-rendered GETs and the
+/// bucket-policy POST, then [`router`].
 pub fn app(state: AppState) -> App {
     let cors = cors_layer(state.settings());
     App::new(state.clone(), routed(state, |_| true, &cors), &cors)
@@ -89,8 +91,7 @@ fn routed(state: AppState, serves: impl Fn(&Route) -> bool, cors: &CorsLayer) ->
     // answer from memory; a client slow to send its headers is the server's header-read
     // timeout's business. So the timer (a registration on tokio's timer wheel for every
     // request) is spent only where a client can hold a request open.
-    let timeout =
-        TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout);
+    let timeout = timeout_layer(settings);
     let router =
         ROUTES
             .iter()
@@ -110,10 +111,22 @@ fn routed(state: AppState, serves: impl Fn(&Route) -> bool, cors: &CorsLayer) ->
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(CompressionLayer::new().gzip(true).br(true))
+        .layer(compression_layer())
         .layer(cors.clone())
         .layer(envelope::EnvelopeLayer::new(state.clone()))
         .with_state(state)
+}
+
+/// Compression of the answers made per request (the pre-rendered ones carry their own
+/// codings).
+fn compression_layer() -> CompressionLayer {
+    CompressionLayer::new().gzip(true).br(true)
+}
+
+/// The request timeout, for the routes that read a body: a bare 408 past it, which the
+/// envelope makes a problem.
+fn timeout_layer(settings: &crate::state::HttpSettings) -> TimeoutLayer {
+    TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout)
 }
 
 /// The handler a route names, made anew: called once per route when a router is built.

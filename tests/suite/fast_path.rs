@@ -3,6 +3,8 @@
 //! without a matching `If-None-Match`, with a failing `If-Match`, and under either CORS
 //! setting. It takes every
 //! request it should, and leaves the ones whose answer depends on what it does not do.
+//! The same holds for its POST of a bucket policy: every answer the router can give to
+//! it, from the 200 to each problem (415, 400, 422, 413, 412, 408), is the same.
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, Request};
@@ -31,6 +33,10 @@ fn prerendered_paths() -> Vec<String> {
 }
 
 fn request(method: &Method, path: &str, headers: &[(&str, &str)]) -> Request<Body> {
+    with_body(method, path, headers, Body::empty())
+}
+
+fn with_body(method: &Method, path: &str, headers: &[(&str, &str)], body: Body) -> Request<Body> {
     let mut request = Request::builder()
         .method(method.clone())
         .uri(path)
@@ -38,7 +44,7 @@ fn request(method: &Method, path: &str, headers: &[(&str, &str)]) -> Request<Bod
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    request.body(Body::empty()).unwrap()
+    request.body(body).unwrap()
 }
 
 /// Status, headers (sorted) and body bytes.
@@ -134,6 +140,189 @@ async fn the_fast_path_agrees_with_the_router_when_cors_lists_origins() {
     assert_both_paths_agree(state).await;
 }
 
+/// A bucket-policy POST of `body` with `headers` (and a fixed request id), by both paths.
+async fn post_both_ways(
+    state: &AppState,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: impl Fn() -> Body,
+) -> (Answer, Answer) {
+    let app = podmeta::app(state.clone());
+    let router = podmeta::router(state.clone());
+    let mut headers = headers.to_vec();
+    headers.push(("x-request-id", "compare-post"));
+    let first = with_body(&Method::POST, path, &headers, body());
+    assert!(app.takes_fast_path(&first), "{path} {headers:?}");
+    let fast = answer(app, first).await;
+    let routed = answer(router, with_body(&Method::POST, path, &headers, body())).await;
+    (fast, routed)
+}
+
+/// A path, its headers and body, and the status both paths must answer with.
+type PostCase<'a> = (&'a str, Vec<(&'a str, &'a str)>, String, u16);
+
+async fn assert_posts_agree(state: AppState) {
+    let json = [("content-type", "application/json")];
+    let too_large = format!(r#"{{"bucket": "{}"}}"#, "a".repeat(70 * 1024));
+    let cases: Vec<PostCase> = vec![
+        (
+            "/pods/eu1/bucket-policy",
+            json.to_vec(),
+            r#"{"bucket": "mp-forwarding-acme"}"#.into(),
+            200,
+        ),
+        (
+            "/pods/US2/bucket-policy",
+            json.to_vec(),
+            r#"{"bucket":"mp-forwarding-x"}"#.into(),
+            200,
+        ),
+        (
+            "/pods/au1/bucket-policy",
+            vec![(
+                "content-type",
+                "application/merge-patch+json; charset=utf-8",
+            )],
+            r#"{"bucket": "mp-forwarding-acme"}"#.into(),
+            200,
+        ),
+        (
+            "/pods/eu1/bucket-policy",
+            json.to_vec(),
+            r#"{"bucket": "Not_A_Bucket"}"#.into(),
+            422,
+        ),
+        (
+            "/pods/eu1/bucket-policy",
+            json.to_vec(),
+            r#"{"bucket": 7}"#.into(),
+            422,
+        ),
+        (
+            "/pods/eu1/bucket-policy",
+            json.to_vec(),
+            r#"{"bucket": "mp-x", "more": 1}"#.into(),
+            422,
+        ),
+        ("/pods/eu1/bucket-policy", json.to_vec(), "{}".into(), 422),
+        ("/pods/eu1/bucket-policy", json.to_vec(), "[1]".into(), 422),
+        (
+            "/pods/eu1/bucket-policy",
+            json.to_vec(),
+            r#"{"bucket": "#.into(),
+            400,
+        ),
+        ("/pods/eu1/bucket-policy", json.to_vec(), String::new(), 400),
+        (
+            "/pods/eu1/bucket-policy",
+            vec![],
+            r#"{"bucket": "mp-x"}"#.into(),
+            415,
+        ),
+        (
+            "/pods/eu1/bucket-policy",
+            vec![("content-type", "text/plain")],
+            r#"{"bucket": "mp-x"}"#.into(),
+            415,
+        ),
+        ("/pods/eu1/bucket-policy", json.to_vec(), too_large, 413),
+        // A POST has no current representation for a precondition to test.
+        (
+            "/pods/eu1/bucket-policy",
+            vec![
+                ("content-type", "application/json"),
+                ("if-match", "\"nope\""),
+            ],
+            r#"{"bucket": "mp-forwarding-acme"}"#.into(),
+            200,
+        ),
+        (
+            "/pods/eu1/bucket-policy?dry=1",
+            vec![("content-type", "application/json"), ("if-none-match", "*")],
+            r#"{"bucket": "mp-forwarding-acme"}"#.into(),
+            200,
+        ),
+    ];
+    // A browser's, allowed or not, and compressed answers (and the 406 of none acceptable).
+    let policy = r#"{"bucket": "mp-forwarding-acme"}"#;
+    let mut cases = cases;
+    for extra in [
+        ("origin", "https://portal.example"),
+        ("origin", "https://a.example"),
+        ("accept-encoding", "gzip"),
+        ("accept-encoding", "br;q=0.5, gzip"),
+        ("accept-encoding", "identity;q=0"),
+    ] {
+        let status = if extra.1 == "identity;q=0" { 406 } else { 200 };
+        let headers = vec![("content-type", "application/json"), extra];
+        cases.push((
+            "/pods/eu1/bucket-policy",
+            headers.clone(),
+            policy.into(),
+            status,
+        ));
+        cases.push((
+            "/pods/eu1/bucket-policy",
+            headers,
+            "{".into(),
+            if status == 406 { 406 } else { 400 },
+        ));
+    }
+    for (path, headers, body, status) in cases {
+        let (fast, routed) =
+            post_both_ways(&state, path, &headers, || Body::from(body.clone())).await;
+        let shown = &body[..body.len().min(60)];
+        assert_eq!(fast, routed, "{path} {headers:?} {shown}");
+        assert_eq!(fast.0, status, "{path} {headers:?} {shown}");
+    }
+}
+
+#[tokio::test]
+async fn a_posted_bucket_policy_is_answered_as_the_router_answers_it() {
+    assert_posts_agree(AppState::new(Catalog::new(Table::builtin().unwrap()))).await;
+    let settings = HttpSettings {
+        cors_origins: vec![HeaderValue::from_static("https://portal.example")],
+        ..HttpSettings::default()
+    };
+    assert_posts_agree(AppState::with_settings(
+        Catalog::new(Table::builtin().unwrap()),
+        settings,
+    ))
+    .await;
+}
+
+/// A body that never arrives.
+struct Stalled;
+
+impl axum::body::HttpBody for Stalled {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+        std::task::Poll::Pending
+    }
+}
+
+#[tokio::test]
+async fn a_posted_body_that_never_arrives_times_out_as_through_the_router() {
+    let settings = HttpSettings {
+        request_timeout: std::time::Duration::from_millis(50),
+        ..HttpSettings::default()
+    };
+    let state = AppState::with_settings(Catalog::new(Table::builtin().unwrap()), settings);
+    let json = [("content-type", "application/json")];
+    let both = post_both_ways(&state, "/pods/eu1/bucket-policy", &json, || {
+        Body::new(Stalled)
+    });
+    let (fast, routed) = tokio::time::timeout(std::time::Duration::from_secs(10), both)
+        .await
+        .expect("an answer within the request timeout, not a wait for a body forever");
+    assert_eq!(fast, routed);
+    assert_eq!(fast.0, 408);
+}
+
 #[tokio::test]
 async fn requests_whose_answer_depends_on_more_go_to_the_router() {
     let app = podmeta::app(AppState::new(Catalog::new(Table::builtin().unwrap())));
@@ -160,6 +349,12 @@ async fn requests_whose_answer_depends_on_more_go_to_the_router() {
         request(&Method::OPTIONS, "/pods", &[]),
         request(&Method::GET, "/", &[]),
         request(&Method::GET, "/podsx", &[]),
+        request(&Method::POST, "/pods/%65u1/bucket-policy", &[]),
+        request(&Method::POST, "/pods/nope/bucket-policy", &[]),
+        request(&Method::POST, "/pods/eu1/bucket-policy/", &[]),
+        request(&Method::POST, "/pods/eu1/x/bucket-policy", &[]),
+        request(&Method::PUT, "/pods/eu1/bucket-policy", &[]),
+        request(&Method::GET, "/pods/eu1/bucket-policy", &[]),
     ];
     for request in &routed {
         assert!(
