@@ -95,11 +95,62 @@ fn fast_path(c: &mut Criterion) {
     });
 }
 
+/// `POST /pods/eu1/bucket-policy` in process, by the application's POST path and by the
+/// router: every layer as served, the JSON log as served (written to nowhere), on a
+/// current-thread runtime.
+fn posted_bucket_policy(c: &mut Criterion) {
+    use tower::Service as _;
+    let (writer, _flush) = podmeta::batch_writer(std::io::sink());
+    let subscriber = tracing_subscriber::fmt()
+        .with_env_filter("info")
+        .with_writer(writer.clone())
+        .fmt_fields(podmeta::JsonObjectFields)
+        .event_format(podmeta::JsonLines)
+        .finish();
+    let _default = tracing::subscriber::set_default(subscriber);
+    let settings = podmeta::HttpSettings {
+        access_log: podmeta::AccessLog::Json(writer),
+        ..podmeta::HttpSettings::default()
+    };
+    let catalog = Catalog::new(Table::builtin().expect("the built-in table loads"));
+    let state = podmeta::AppState::with_settings(catalog, settings);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a runtime");
+    let request = || {
+        axum::http::Request::post("/pods/eu1/bucket-policy")
+            .header("host", "127.0.0.1:8080")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(
+                r#"{"bucket": "mp-forwarding-acme"}"#,
+            ))
+            .expect("a valid request")
+    };
+    let mut app = podmeta::app(state.clone());
+    c.bench_function("POST /pods/eu1/bucket-policy, request to response", |b| {
+        b.iter_batched(
+            request,
+            |request| black_box(runtime.block_on(app.call(request))),
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    let mut router = podmeta::router(state);
+    c.bench_function("POST /pods/eu1/bucket-policy through the router", |b| {
+        b.iter_batched(
+            request,
+            |request| black_box(runtime.block_on(router.call(request))),
+            criterion::BatchSize::SmallInput,
+        )
+    });
+}
+
 criterion_group!(
     benches,
     pod_lookup,
     bucket_policy,
     reverse_lookup,
-    fast_path
+    fast_path,
+    posted_bucket_policy
 );
 criterion_main!(benches);
