@@ -20,11 +20,13 @@ cargo +nightly fuzz build -O >/dev/null 2>&1 || cargo +nightly fuzz build -O
 # The table loader starts from the real table.
 mkdir -p corpus/table_loader
 cp ../config/pods.toml corpus/table_loader/pods.toml
-# Whole requests start from one of each kind: a pre-rendered GET (with a request id, so
-# the fast path and the router are compared), a POST, a lookup.
+# Whole requests start from one of each kind: a pre-rendered GET and a bucket-policy
+# POST (each with a request id, so that the fast path and the router are compared), a
+# POST without one, a lookup.
 mkdir -p corpus/request
 printf 'GET\n/pods/eu1\nhost: x\nx-request-id: f1\naccept-encoding: gzip\n\n' >corpus/request/get
 printf 'POST\n/pods/eu1/bucket-policy\nhost: x\ncontent-type: application/json\n\n{"bucket": "mp-forwarding-acme"}' >corpus/request/post
+printf 'POST\n/pods/EU1/bucket-policy\nhost: x\nx-request-id: f2\ncontent-type: application/json\norigin: https://a.example\n\n{"bucket": "mp-x"}' >corpus/request/post-compared
 printf 'GET\n/lookup?host=sftp.mparticle.com\nhost: x\n\n' >corpus/request/lookup
 
 for target in "${targets[@]}"; do
