@@ -106,7 +106,9 @@ fn routed(state: AppState, serves: impl Fn(&Route) -> bool, cors: &CorsLayer) ->
                 router.route(route.path, handler)
             });
     // Router::layer wraps each route and the fallback after routing, so every layer knows
-    // the matched route template. The last layer added is the outermost.
+    // the matched route template. The last layer added is the outermost. The fast path
+    // stacks the same layers around the bucket-policy handler (`fast::post_service`):
+    // a layer added here goes there too (`tests/suite/fast_path.rs` compares the two).
     router
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
