@@ -405,36 +405,32 @@ impl FastPath {
         for (name, value) in &self.cors {
             response_headers.append(name, value.clone());
         }
-        let mut response = envelope::seal(
+        sealed_with_length(
             &self.state,
             CachePolicy::Public,
             true,
             preconditions,
             id,
             response,
-        );
-        // As the router does last: the length of the body (a GET's, for a HEAD too).
-        if let Some(length) = response.body().size_hint().exact() {
-            response
-                .headers_mut()
-                .entry(header::CONTENT_LENGTH)
-                .or_insert_with(|| HeaderValue::from(length));
-        }
-        response
+        )
     }
 
     /// The pod of a `POST /pods/{pod}/bucket-policy` that the POST path takes: the path
     /// exactly, with an id in any case (as the router), and nothing the envelope refuses
     /// before any route.
     fn posted_to<B>(&self, request: &Request<B>) -> Option<PodRef> {
-        if request.method() != Method::POST || envelope::refusal(request).is_some() {
+        if request.method() != Method::POST {
             return None;
         }
+        // The path first: the refusal's checks are spent only on this route's requests.
         let id = request
             .uri()
             .path()
             .strip_prefix("/pods/")?
             .strip_suffix("/bucket-policy")?;
+        if envelope::refusal(request).is_some() {
+            return None;
+        }
         let catalog = self.state.catalog();
         let position = catalog.table().position_ignoring_case(id)?;
         Some(PodRef { catalog, position })
@@ -454,7 +450,7 @@ impl FastPath {
         let mut request = request.map(Body::new);
         request.extensions_mut().insert(pod);
         let Ok(response) = self.post_service.clone().oneshot(request).await;
-        let mut response = envelope::seal(
+        let response = sealed_with_length(
             &self.state,
             self.post_cache,
             false,
@@ -462,12 +458,6 @@ impl FastPath {
             id,
             response,
         );
-        if let Some(length) = response.body().size_hint().exact() {
-            response
-                .headers_mut()
-                .entry(header::CONTENT_LENGTH)
-                .or_insert_with(|| HeaderValue::from(length));
-        }
         let elapsed = start.elapsed();
         let route = self.post_route;
         self.state
@@ -476,6 +466,26 @@ impl FastPath {
         envelope::access_line(&self.state, None, &response, "POST", route, elapsed);
         response
     }
+}
+
+/// `response` sealed by the envelope (`envelope::seal`), then given the length of its body
+/// as the router does last (a GET's, for a HEAD too).
+fn sealed_with_length(
+    state: &AppState,
+    cache: CachePolicy,
+    is_read: bool,
+    preconditions: envelope::Preconditions,
+    id: HeaderValue,
+    response: Response,
+) -> Response {
+    let mut response = envelope::seal(state, cache, is_read, preconditions, id, response);
+    if let Some(length) = response.body().size_hint().exact() {
+        response
+            .headers_mut()
+            .entry(header::CONTENT_LENGTH)
+            .or_insert_with(|| HeaderValue::from(length));
+    }
+    response
 }
 
 /// The bucket policy's handler inside the layers that the router puts around it, in the
