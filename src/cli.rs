@@ -71,24 +71,27 @@ struct Cli {
     #[arg(long, env = "PODMETA_LOG_FORMAT", value_enum)]
     log_format: Option<LogFormat>,
 
-    /// How long a request may take, body included, before it is answered 408.
-    #[arg(long, env = "PODMETA_REQUEST_TIMEOUT", default_value_t = HttpSettings::default().request_timeout.into())]
+    /// How long a request may take, body included, before it is answered 408 (100ms to
+    /// 1h).
+    #[arg(long, env = "PODMETA_REQUEST_TIMEOUT", default_value_t = HttpSettings::default().request_timeout.into(), value_parser = duration_from(TENTH, HOUR))]
     request_timeout: humantime::Duration,
 
     /// How long a client may take to send a request's headers (from accept for the
     /// first request, from its first byte for later ones) before its connection is
-    /// closed. A connection that sends nothing is closed after this long.
-    #[arg(long, env = "PODMETA_HEADER_READ_TIMEOUT", default_value_t = ServerSettings::default().header_read_timeout.into())]
+    /// closed. A connection that sends nothing is closed after this long (100ms to 1h).
+    #[arg(long, env = "PODMETA_HEADER_READ_TIMEOUT", default_value_t = ServerSettings::default().header_read_timeout.into(), value_parser = duration_from(TENTH, HOUR))]
     header_read_timeout: humantime::Duration,
 
     /// How long an idle keep-alive connection stays open between requests. Keep it
-    /// longer than the idle timeout of any load balancer in front (often 60 s).
-    #[arg(long, env = "PODMETA_KEEP_ALIVE_TIMEOUT", default_value_t = ServerSettings::default().keep_alive_timeout.into())]
+    /// longer than the idle timeout of any load balancer in front (often 60 s). Responses
+    /// say it in whole seconds: `Keep-Alive: timeout=N` (100ms to 1h).
+    #[arg(long, env = "PODMETA_KEEP_ALIVE_TIMEOUT", default_value_t = ServerSettings::default().keep_alive_timeout.into(), value_parser = duration_from(TENTH, HOUR))]
     keep_alive_timeout: humantime::Duration,
 
-    /// The most connections open at once on --bind. At the cap, idle keep-alive
-    /// connections are closed to make room, then new ones wait in the listen backlog.
-    /// Lowered at start-up if the open-file or memory limit could not hold it.
+    /// The most connections open at once on --bind. Above 90 % of it, each new connection
+    /// closes after its first response; at the cap, a connection idle for 1 s or more is
+    /// closed to make room, else new ones wait in the listen backlog. Lowered at start-up
+    /// if the open-file or memory limit could not hold it.
     #[arg(long, env = "PODMETA_MAX_CONNECTIONS", default_value_t = ServerSettings::default().max_connections, value_parser = at_least_one)]
     max_connections: usize,
 
@@ -97,9 +100,17 @@ struct Cli {
     #[arg(long, env = "PODMETA_ADMIN_BIND")]
     admin_bind: Option<SocketAddr>,
 
-    /// On SIGTERM or SIGINT, how long requests in flight may take to finish.
-    #[arg(long, env = "PODMETA_SHUTDOWN_TIMEOUT", default_value_t = ServerSettings::default().shutdown_timeout.into())]
+    /// On SIGTERM or SIGINT, after the delay, how long requests in flight may take to
+    /// finish (0s to 1h).
+    #[arg(long, env = "PODMETA_SHUTDOWN_TIMEOUT", default_value_t = ServerSettings::default().shutdown_timeout.into(), value_parser = duration_from(Duration::ZERO, HOUR))]
     shutdown_timeout: humantime::Duration,
+
+    /// On SIGTERM or SIGINT, how long to go on serving first: /readyz answers 503 at
+    /// once, and every response says `Connection: close`, so that load balancers and
+    /// connection pools move away without losing a request. A second signal ends the
+    /// delay; one during the drain that follows stops at once (0s to 1h).
+    #[arg(long, env = "PODMETA_SHUTDOWN_DELAY", default_value_t = ServerSettings::default().shutdown_delay.into(), value_parser = duration_from(Duration::ZERO, HOUR))]
+    shutdown_delay: humantime::Duration,
 
     #[command(subcommand)]
     command: Option<Command>,
@@ -107,7 +118,7 @@ struct Cli {
 
 /// The flags that only make sense when serving, by clap id, and the subcommands that
 /// also take each (`healthcheck` asks the server at `--bind` or `--admin-bind`).
-const SERVE_FLAGS: [(&str, &str, &[&str]); 10] = [
+const SERVE_FLAGS: [(&str, &str, &[&str]); 11] = [
     ("bind", "--bind", &["healthcheck"]),
     ("cache_max_age", "--cache-max-age", &[]),
     ("cors_origins", "--cors-origin", &[]),
@@ -118,6 +129,7 @@ const SERVE_FLAGS: [(&str, &str, &[&str]); 10] = [
     ("max_connections", "--max-connections", &[]),
     ("admin_bind", "--admin-bind", &["healthcheck"]),
     ("shutdown_timeout", "--shutdown-timeout", &[]),
+    ("shutdown_delay", "--shutdown-delay", &[]),
 ];
 
 #[derive(Subcommand)]
@@ -279,6 +291,32 @@ fn at_least_one(text: &str) -> Result<usize, String> {
         _ => Err(format!(
             "expected a whole number of at least 1, got {text:?}"
         )),
+    }
+}
+
+const TENTH: Duration = Duration::from_millis(100);
+const HOUR: Duration = Duration::from_secs(3600);
+
+/// The parser of a duration flag: humantime's syntax (`5s`, `1m 15s`, `250ms`), within
+/// `min..=max`. Without a bound, `0s` would close every connection unanswered and a
+/// huge value overflow the clock.
+fn duration_from(
+    min: Duration,
+    max: Duration,
+) -> impl Fn(&str) -> Result<humantime::Duration, String> + Clone + Send + Sync + 'static {
+    move |text| {
+        let value = text
+            .parse::<humantime::Duration>()
+            .map_err(|e| format!("{e} (a duration, for example 5s, 1m 15s or 250ms)"))?;
+        if (min..=max).contains(&*value) {
+            Ok(value)
+        } else {
+            Err(format!(
+                "must be from {} to {}",
+                humantime::format_duration(min),
+                humantime::format_duration(max)
+            ))
+        }
     }
 }
 
@@ -566,6 +604,7 @@ fn serve(cli: Cli) -> ExitCode {
         header_read_timeout: cli.header_read_timeout.into(),
         keep_alive_timeout: cli.keep_alive_timeout.into(),
         shutdown_timeout: cli.shutdown_timeout.into(),
+        shutdown_delay: cli.shutdown_delay.into(),
         max_connections: fit.max_connections,
         ..ServerSettings::default()
     };
@@ -614,7 +653,7 @@ fn serve(cli: Cli) -> ExitCode {
         }
         // Every signal handler is in place before the ready line: a signal sent as soon as
         // it is seen is handled, never the default action that ends the process.
-        let shutdown = crate::shutdown_signal();
+        let signals = crate::shutdown_signals();
         tracing::info!(
             %address,
             pods = %ids.join(","),
@@ -628,7 +667,7 @@ fn serve(cli: Cli) -> ExitCode {
             main: listener,
             admin,
         };
-        crate::serve(listeners, state, server, shutdown).await;
+        crate::serve(listeners, state, server, signals).await;
         tracing::info!("podmeta stopped");
         ExitCode::SUCCESS
     })

@@ -1,5 +1,26 @@
 //! The connections of one listener: the cap, the time limits that run from accept, and
-//! the room made at the cap by closing idle keep-alive connections.
+//! how connections are retired near the cap and during a shutdown delay.
+//!
+//! Callers come through the pooled keep-alive connections of proxies, which may reuse a
+//! connection at any moment: a bare FIN on an idle one can always cross a request on its
+//! way (the HTTP/1.1 idle race). So connections are retired at response boundaries
+//! wherever that is possible. A connection told to *retire* gets `Connection: close` on
+//! its next response (hyper adds it once its keep-alive is switched off, which
+//! `Serving` does before that response is made) and closes after it:
+//! - above the soft limit (90 % of the cap), each connection accepted past it is told to
+//!   retire, so that only the excess goes; the episode ends, and the connections not yet
+//!   retired are kept, once fewer than 85 % are open, so that it does not flap;
+//! - during a shutdown delay, every connection, new ones included ([`Pool::retire_all`]).
+//!
+//! Only at the cap itself is an idle connection closed to make room, one for the accept
+//! that is waiting, and only one idle for at least [`IDLE_FLOOR`]: in a pool the
+//! longest-idle connection may have been used a moment ago. The floor makes the race
+//! rare; it cannot make it impossible. With nothing idle that long, new connections wait
+//! in the listen backlog.
+//!
+//! Every response that keeps its connection open says for how long, `Keep-Alive:
+//! timeout=N` (whole seconds of the keep-alive timeout): clients such as undici retire a
+//! connection before the server would close it.
 //!
 //! hyper 1.x has a single header-read timer that also serves as the idle timer between
 //! requests (hyper#1628), so an idle keep-alive connection would be closed as soon as a
@@ -26,6 +47,7 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use atomic_waker::AtomicWaker;
+use axum::http::{HeaderName, HeaderValue, Request, Response, Version, header};
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
 use prometheus::{Counter, IntCounter, IntGauge};
@@ -46,11 +68,22 @@ pub struct Limits {
     pub keep_alive: Duration,
 }
 
-/// At the cap, at most this many idle connections are closed per look (nginx closes up
-/// to 32 reusable connections when it runs short).
-const IDLE_CLOSE_BATCH: usize = 32;
+/// At the cap, an idle connection is closed to make room only once it has been idle this
+/// long.
+pub const IDLE_FLOOR: Duration = Duration::from_secs(1);
 
-/// While at the cap, how often to look again for idle connections to close, and to
+/// The soft limit, in percent of the cap: each connection accepted past it is told to
+/// retire at its next response.
+pub const SOFT_LIMIT_PERCENT: usize = 90;
+
+/// An episode above the soft limit ends once fewer than this percentage of the cap are
+/// open.
+pub const SOFT_RESUME_PERCENT: usize = 85;
+
+/// The response header that tells a client how long its idle connection is kept.
+const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+
+/// While at the cap, how often to look again for an idle connection to close, and to
 /// count the time spent there.
 const AT_CAP_TICK: Duration = Duration::from_millis(100);
 
@@ -68,6 +101,7 @@ pub struct ConnectionMetrics {
     pub cap: IntGauge,
     pub accepted: IntCounter,
     pub idle_closed: IntCounter,
+    pub shed: IntCounter,
     pub at_cap_seconds: Counter,
     pub timed_out_new: IntCounter,
     pub timed_out_headers: IntCounter,
@@ -79,13 +113,28 @@ pub struct Pool {
     /// Its name in logs and metrics: `main` or `admin`.
     name: &'static str,
     cap: usize,
+    /// More open than this, and each connection accepted is told to retire.
+    soft: usize,
+    /// Fewer open than this, and an episode above the soft limit is over.
+    resume: usize,
     slots: Arc<Semaphore>,
-    open: Mutex<HashMap<u64, Arc<Conn>>>,
+    open: Mutex<Open>,
     next_id: AtomicU64,
     /// The zero of `Conn::idle_since`.
     started: Instant,
     limits: Limits,
+    /// `Keep-Alive: timeout=N`, or `None` when N would be 0.
+    keep_alive: Option<HeaderValue>,
     metrics: ConnectionMetrics,
+}
+
+/// The open connections, and what is decided for all of them at once.
+struct Open {
+    conns: HashMap<u64, Arc<Conn>>,
+    /// Every connection, new ones included, is to retire: the shutdown delay.
+    retire_all: bool,
+    /// An episode above the soft limit: when it began, and how many were told to retire.
+    shedding: Option<(Instant, u64)>,
 }
 
 /// What a connection's I/O, its service and its pool share.
@@ -102,9 +151,19 @@ struct Conn {
     /// Set once it has been asked to close (once its request in flight, if any, is
     /// answered), so that it is asked once.
     closing: AtomicBool,
+    /// Set when it is to close after its next response, with `Connection: close`.
+    retire: AtomicBool,
+    /// Set by its task once hyper's keep-alive is off: a response made from then on says
+    /// `Connection: close`.
+    keep_alive_off: AtomicBool,
     /// Wakes the connection's task when `closing` is set. One atomic exchange per poll,
     /// where a `Notify` took its lock on every poll of the task.
     close_waker: AtomicWaker,
+}
+
+/// Milliseconds from `zero` (a pool's start) to `at`, short of [`NOT_IDLE`].
+fn millis_since(zero: Instant, at: Instant) -> u64 {
+    u64::try_from(at.saturating_duration_since(zero).as_millis()).unwrap_or(NOT_IDLE - 1)
 }
 
 impl Conn {
@@ -115,13 +174,10 @@ impl Conn {
             done: AtomicU64::new(0),
             idle_since: AtomicU64::new(NOT_IDLE),
             closing: AtomicBool::new(false),
+            retire: AtomicBool::new(false),
+            keep_alive_off: AtomicBool::new(false),
             close_waker: AtomicWaker::new(),
         }
-    }
-
-    fn millis_since_start(&self, at: Instant) -> u64 {
-        u64::try_from(at.saturating_duration_since(self.started).as_millis())
-            .unwrap_or(NOT_IDLE - 1)
     }
 
     fn ask_to_close(&self) -> bool {
@@ -144,21 +200,36 @@ impl Pool {
     ) -> Arc<Self> {
         let cap = cap.clamp(1, Semaphore::MAX_PERMITS);
         metrics.cap.set(i64::try_from(cap).unwrap_or(i64::MAX));
+        let seconds = limits.keep_alive.as_secs();
+        // Leaked once per listener, so that each response's copy is a static one rather
+        // than a reference count that every worker thread would touch.
+        let keep_alive = (seconds > 0).then(|| {
+            HeaderValue::from_static(Box::leak(format!("timeout={seconds}").into_boxed_str()))
+        });
         Arc::new(Self {
             name,
             cap,
+            soft: (cap * SOFT_LIMIT_PERCENT / 100).max(1),
+            resume: cap * SOFT_RESUME_PERCENT / 100,
             slots: Arc::new(Semaphore::new(cap)),
-            open: Mutex::new(HashMap::with_capacity(cap.min(16_384))),
+            open: Mutex::new(Open {
+                conns: HashMap::with_capacity(cap.min(16_384)),
+                retire_all: false,
+                shedding: None,
+            }),
             next_id: AtomicU64::new(0),
             started: Instant::now(),
             limits,
+            keep_alive,
             metrics,
         })
     }
 
-    /// A free slot, at once if there is one. At the cap, closes idle keep-alive
-    /// connections (the longest idle first) and waits for one to end; meanwhile new
-    /// connections wait in the listen backlog. `None` only if the pool is closed.
+    /// A slot for a connection just accepted, at once if there is one. At the cap, closes
+    /// the longest-idle connection if it has been idle for at least [`IDLE_FLOOR`] (one
+    /// per look: one accept is waiting), and waits for one to end; meanwhile the
+    /// connection waits, and new ones wait in the listen backlog. `None` only if the pool
+    /// is closed.
     pub async fn slot(&self, episode: &mut Episode) -> Option<OwnedSemaphorePermit> {
         if let Ok(permit) = self.slots.clone().try_acquire_owned() {
             episode.maybe_end(self);
@@ -167,7 +238,9 @@ impl Pool {
         episode.begin(self);
         let mut counted_to = Instant::now();
         let permit = loop {
-            episode.idle_closed += self.close_idle(IDLE_CLOSE_BATCH);
+            if self.close_longest_idle(IDLE_FLOOR) {
+                episode.idle_closed += 1;
+            }
             let wait = tokio::time::timeout(AT_CAP_TICK, self.slots.clone().acquire_owned());
             let outcome = wait.await;
             let now = Instant::now();
@@ -185,11 +258,31 @@ impl Pool {
         Some(permit)
     }
 
-    /// Registers an accepted connection; it leaves the pool when the guard drops.
+    /// Registers an accepted connection; it leaves the pool when the guard drops. Past
+    /// the soft limit, or during the shutdown delay, it is told to retire at once.
     fn register(self: &Arc<Self>, permit: OwnedSemaphorePermit) -> Registered {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let conn = Arc::new(Conn::new(self.started));
-        self.lock().insert(id, conn.clone());
+        {
+            let mut open = self.lock();
+            open.conns.insert(id, conn.clone());
+            if open.retire_all {
+                conn.retire.store(true, Ordering::Release);
+            } else if open.conns.len() > self.soft {
+                conn.retire.store(true, Ordering::Release);
+                self.metrics.shed.inc();
+                let episode = open.shedding.get_or_insert_with(|| {
+                    tracing::warn!(
+                        listener = self.name,
+                        soft_limit = self.soft,
+                        max_connections = self.cap,
+                        "above the soft connection limit: each new connection closes after its first response, with Connection: close"
+                    );
+                    (Instant::now(), 0)
+                });
+                episode.1 += 1;
+            }
+        }
         self.metrics.accepted.inc();
         self.metrics.open.inc();
         Registered {
@@ -200,33 +293,67 @@ impl Pool {
         }
     }
 
-    /// Asks up to `most` idle connections, the longest idle first, to close; returns how
-    /// many were asked.
-    fn close_idle(&self, most: usize) -> usize {
-        let mut idle: Vec<(u64, Arc<Conn>)> = self
+    /// Leaves the pool; ends an episode above the soft limit once few enough are open.
+    fn unregister(&self, id: u64) {
+        let mut open = self.lock();
+        open.conns.remove(&id);
+        if open.conns.len() >= self.resume {
+            return;
+        }
+        if let Some((began, told)) = open.shedding.take() {
+            // Those told to retire and not yet answered may stay after all.
+            if !open.retire_all {
+                for conn in open.conns.values() {
+                    conn.retire.store(false, Ordering::Release);
+                }
+            }
+            tracing::info!(
+                listener = self.name,
+                seconds = began.elapsed().as_secs_f64(),
+                told_to_close = told,
+                "below the soft connection limit again"
+            );
+        }
+    }
+
+    /// Asks the longest-idle connection to close, if it has been idle for at least
+    /// `floor`; whether one was asked.
+    fn close_longest_idle(&self, floor: Duration) -> bool {
+        let latest = Instant::now()
+            .checked_sub(floor)
+            .map_or(0, |at| millis_since(self.started, at));
+        let oldest = self
             .lock()
+            .conns
             .values()
             .filter(|c| !c.closing.load(Ordering::Acquire))
             .filter_map(|c| {
                 let since = c.idle_since.load(Ordering::Acquire);
-                (since != NOT_IDLE && c.in_flight.load(Ordering::Acquire) == 0)
+                (since <= latest && c.in_flight.load(Ordering::Acquire) == 0)
                     .then(|| (since, c.clone()))
             })
-            .collect();
-        if idle.len() > most {
-            idle.select_nth_unstable_by_key(most, |(since, _)| *since);
-            idle.truncate(most);
+            .min_by_key(|(since, _)| *since);
+        let asked = oldest.is_some_and(|(_, c)| c.ask_to_close());
+        if asked {
+            self.metrics.idle_closed.inc();
         }
-        let asked = idle.iter().filter(|(_, c)| c.ask_to_close()).count();
-        self.metrics
-            .idle_closed
-            .inc_by(u64::try_from(asked).unwrap_or(u64::MAX));
         asked
+    }
+
+    /// Tells every connection, and every one accepted from now on, to close after its
+    /// next response, with `Connection: close` (the shutdown delay). An idle one stays
+    /// open until its next request or its keep-alive timeout.
+    pub fn retire_all(&self) {
+        let mut open = self.lock();
+        open.retire_all = true;
+        for conn in open.conns.values() {
+            conn.retire.store(true, Ordering::Release);
+        }
     }
 
     /// Asks every connection to close once its request in flight is answered (shutdown).
     pub fn close_all(&self) {
-        for conn in self.lock().values() {
+        for conn in self.lock().conns.values() {
             conn.ask_to_close();
         }
     }
@@ -252,10 +379,11 @@ impl Pool {
         app: App,
     ) -> impl Future<Output = ()> + use<> {
         let registered = self.register(permit);
-        let io = TimedIo::new(stream, registered.conn.clone(), self);
+        let io = TimedIo::new(stream, registered.conn.clone(), self.clone());
         let service = Tracked {
             inner: app,
             conn: registered.conn.clone(),
+            keep_alive: self.keep_alive.clone(),
         };
         Serving {
             connection: builder.serve_connection(TokioIo::new(io), service),
@@ -264,7 +392,7 @@ impl Pool {
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u64, Arc<Conn>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Open> {
         // The map holds no invariant a panic could break half-way: use it regardless.
         self.open.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -280,7 +408,7 @@ struct Registered {
 
 impl Drop for Registered {
     fn drop(&mut self) {
-        self.pool.lock().remove(&self.id);
+        self.pool.unregister(self.id);
         self.pool.metrics.open.dec();
     }
 }
@@ -304,9 +432,11 @@ impl Future for Serving {
             let conn = &this.registered.conn;
             conn.close_waker.register(cx.waker());
             if conn.closing.load(Ordering::Acquire) {
-                // An idle connection closes at once; a busy one after its response.
+                // An idle connection closes at once; a busy one after its response, which
+                // hyper sends with `Connection: close`.
                 *this.shutting_down = true;
                 this.connection.as_mut().graceful_shutdown();
+                conn.keep_alive_off.store(true, Ordering::Release);
             }
         }
         if let Err(e) = std::task::ready!(this.connection.poll(cx)) {
@@ -333,7 +463,7 @@ impl Episode {
             tracing::warn!(
                 listener = pool.name,
                 max_connections = pool.cap,
-                "at the connection cap: closing idle keep-alive connections; new connections wait in the listen backlog"
+                "at the connection cap: closing keep-alive connections idle for 1 s or more, one per waiting connection; new connections wait in the listen backlog"
             );
         }
     }
@@ -367,14 +497,35 @@ pin_project_lite::pin_project! {
     pub struct TrackedFuture<F> {
         #[pin]
         inner: F,
-        _in_flight: InFlight,
+        in_flight: InFlight,
+        // `Keep-Alive: timeout=N` for the response, if the request keeps its connection.
+        keep_alive: Option<HeaderValue>,
     }
 }
 
-impl<F: Future> Future for TrackedFuture<F> {
+impl<F, B, E> Future for TrackedFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
     type Output = F::Output;
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        self.project().inner.poll(cx)
+        let this = self.project();
+        let conn = &this.in_flight.0;
+        if conn.retire.load(Ordering::Acquire) && !conn.keep_alive_off.load(Ordering::Acquire) {
+            // The response must not be made before hyper's keep-alive is off, or it would
+            // go out without `Connection: close` and the connection would then be closed
+            // idle. The connection's task switches it off (`Serving`) and polls this again.
+            conn.ask_to_close();
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let mut response = std::task::ready!(this.inner.poll(cx))?;
+        if let Some(keep_alive) = this.keep_alive.take()
+            && !conn.keep_alive_off.load(Ordering::Acquire)
+        {
+            response.headers_mut().insert(KEEP_ALIVE, keep_alive);
+        }
+        Poll::Ready(Ok(response))
     }
 }
 
@@ -383,9 +534,10 @@ struct InFlight(Arc<Conn>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0
-            .idle_since
-            .store(self.0.millis_since_start(Instant::now()), Ordering::Release);
+        self.0.idle_since.store(
+            millis_since(self.0.started, Instant::now()),
+            Ordering::Release,
+        );
         // `done` first: whoever sees `in_flight` fall to 0 also sees the new `done`.
         self.0.done.fetch_add(1, Ordering::Release);
         self.0.in_flight.fetch_sub(1, Ordering::Release);
@@ -396,23 +548,50 @@ impl Drop for InFlight {
 struct Tracked<S> {
     inner: S,
     conn: Arc<Conn>,
+    /// Its pool's `Keep-Alive` value.
+    keep_alive: Option<HeaderValue>,
 }
 
-impl<S, R> hyper::service::Service<R> for Tracked<S>
+impl<S, B, RB> hyper::service::Service<Request<B>> for Tracked<S>
 where
-    S: hyper::service::Service<R>,
+    S: hyper::service::Service<Request<B>, Response = Response<RB>>,
 {
     type Response = S::Response;
     type Error = S::Error;
     type Future = TrackedFuture<S::Future>;
 
-    fn call(&self, request: R) -> Self::Future {
+    fn call(&self, request: Request<B>) -> Self::Future {
         self.conn.in_flight.fetch_add(1, Ordering::AcqRel);
         self.conn.idle_since.store(NOT_IDLE, Ordering::Release);
+        let keep_alive = if keeps_alive(&request) {
+            self.keep_alive.clone()
+        } else {
+            None
+        };
         TrackedFuture {
             inner: self.inner.call(request),
-            _in_flight: InFlight(self.conn.clone()),
+            in_flight: InFlight(self.conn.clone()),
+            keep_alive,
         }
+    }
+}
+
+/// Whether a request leaves its connection open for another, as hyper decides it: an
+/// HTTP/1.1 one unless it says `Connection: close`, an HTTP/1.0 one only if it says
+/// `Connection: keep-alive`.
+fn keeps_alive<B>(request: &Request<B>) -> bool {
+    let (mut close, mut keep) = (false, false);
+    for value in request.headers().get_all(header::CONNECTION) {
+        for token in value.as_bytes().split(|b| *b == b',') {
+            let token = token.trim_ascii();
+            close |= token.eq_ignore_ascii_case(b"close");
+            keep |= token.eq_ignore_ascii_case(b"keep-alive");
+        }
+    }
+    match request.version() {
+        Version::HTTP_11 => !close,
+        Version::HTTP_10 => keep && !close,
+        _ => false,
     }
 }
 

@@ -86,7 +86,7 @@ pub use log_writer::batch_writer;
 pub use problem::ApiError;
 pub use reload::{ignore_sighup_for_the_builtin_table, watch as watch_table};
 pub use render::Style;
-pub use server::{DEFAULT_BIND, Listeners, ServerSettings, bind, serve, shutdown_signal};
+pub use server::{DEFAULT_BIND, Listeners, ServerSettings, Signals, bind, serve, shutdown_signals};
 pub use state::{AppState, HttpSettings};
 pub use table::{BUILTIN_TOML, Table};
 

@@ -239,6 +239,7 @@ impl Metrics {
             cap: c.cap.with_label_values(&[listener]),
             accepted: c.accepted.with_label_values(&[listener]),
             idle_closed: c.idle_closed.with_label_values(&[listener]),
+            shed: c.shed.with_label_values(&[listener]),
             at_cap_seconds: c.at_cap_seconds.with_label_values(&[listener]),
             timed_out_new: c.timed_out.with_label_values(&[listener, "new"]),
             timed_out_headers: c.timed_out.with_label_values(&[listener, "headers"]),
@@ -333,6 +334,7 @@ struct ConnectionMetricVecs {
     cap: IntGaugeVec,
     accepted: IntCounterVec,
     idle_closed: IntCounterVec,
+    shed: IntCounterVec,
     at_cap_seconds: CounterVec,
     timed_out: IntCounterVec,
 }
@@ -360,7 +362,14 @@ impl ConnectionMetricVecs {
         let idle_closed = IntCounterVec::new(
             Opts::new(
                 "podmeta_connections_idle_closed_total",
-                "Idle keep-alive connections closed to make room at the cap.",
+                "Keep-alive connections idle for 1 s or more, closed to make room at the cap.",
+            ),
+            &["listener"],
+        )?;
+        let shed = IntCounterVec::new(
+            Opts::new(
+                "podmeta_connections_shed_total",
+                "Connections accepted above the soft limit (90 % of the cap), told to close after their first response, with Connection: close.",
             ),
             &["listener"],
         )?;
@@ -382,6 +391,7 @@ impl ConnectionMetricVecs {
         registry.register(Box::new(cap.clone()))?;
         registry.register(Box::new(accepted.clone()))?;
         registry.register(Box::new(idle_closed.clone()))?;
+        registry.register(Box::new(shed.clone()))?;
         registry.register(Box::new(at_cap_seconds.clone()))?;
         registry.register(Box::new(timed_out.clone()))?;
         Ok(Self {
@@ -389,6 +399,7 @@ impl ConnectionMetricVecs {
             cap,
             accepted,
             idle_closed,
+            shed,
             at_cap_seconds,
             timed_out,
         })

@@ -49,6 +49,9 @@ pub struct ServerSettings {
     pub keep_alive_timeout: Duration,
     /// How long requests in flight may take to finish once shutdown begins.
     pub shutdown_timeout: Duration,
+    /// After the first stop signal, how long to go on serving, not ready, with
+    /// `Connection: close` on every response, before shutdown begins.
+    pub shutdown_delay: Duration,
     /// The most connections open at once on the main listener.
     pub max_connections: usize,
     /// How many threads serve connections: by default, the cores this process may use
@@ -62,6 +65,7 @@ impl Default for ServerSettings {
             header_read_timeout: Duration::from_secs(5),
             keep_alive_timeout: Duration::from_secs(75),
             shutdown_timeout: Duration::from_secs(10),
+            shutdown_delay: Duration::ZERO,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             workers: std::thread::available_parallelism().map_or(1, usize::from),
         }
@@ -93,17 +97,25 @@ pub fn bind(address: std::net::SocketAddr) -> std::io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
-/// Serves the app until `shutdown` completes; then reports not-ready, stops accepting,
-/// lets requests in flight finish (for at most the shutdown timeout) and returns. The
-/// admin listener, if any, answers until the main one has drained. The listeners are
-/// bound by the caller, so that tests can use port 0, and binding is all that can fail:
-/// once serving, a connection's error ends that connection, and a failed accept is
-/// logged and retried.
+/// The stop signals a server obeys, one `()` each (SIGTERM or SIGINT for the process,
+/// [`shutdown_signals`]): the first begins the shutdown delay, a second ends it, and one
+/// during the drain stops at once. A closed channel sends no more.
+pub type Signals = tokio::sync::mpsc::UnboundedReceiver<()>;
+
+/// Serves the app until the first of `signals`; then reports not-ready at once and, for
+/// the shutdown delay, goes on serving with `Connection: close` on every response, so
+/// that callers retire their pooled connections at response boundaries while their load
+/// balancers see the 503. Then it stops accepting, closes idle connections, lets requests
+/// in flight finish (for at most the shutdown timeout) and returns. The admin listener,
+/// if any, answers until the main one has drained. The listeners are bound by the
+/// caller, so that tests can use port 0, and binding is all that can fail: once
+/// serving, a connection's error ends that connection, and a failed accept is logged and
+/// retried.
 pub async fn serve(
     listeners: impl Into<Listeners>,
     state: AppState,
     settings: ServerSettings,
-    shutdown: impl Future<Output = ()>,
+    mut signals: Signals,
 ) {
     let Listeners { main, admin } = listeners.into();
     let limits = Limits {
@@ -141,15 +153,40 @@ pub async fn serve(
     });
 
     let workers = Workers::start(settings.workers);
-    accept_loop(
+    let (stop_accepting, accepting_stopped) = tokio::sync::oneshot::channel::<()>();
+    let accepting = accept_loop(
         main,
         pool.clone(),
         app(state.clone()),
         workers.clone(),
-        shutdown,
-    )
-    .await;
+        async {
+            let _ = accepting_stopped.await;
+        },
+    );
+    let mut accepting = std::pin::pin!(accepting);
+    tokio::select! {
+        () = &mut accepting => {}
+        () = next_signal(&mut signals) => {}
+    }
     state.start_draining();
+    let delay = settings.shutdown_delay;
+    if !delay.is_zero() {
+        pool.retire_all();
+        if let Some((admin_pool, _, _)) = &admin {
+            admin_pool.retire_all();
+        }
+        tracing::info!(
+            delay_s = delay.as_secs_f64(),
+            "shutdown delay: not ready; still serving, each response with Connection: close"
+        );
+        tokio::select! {
+            () = &mut accepting => {}
+            () = tokio::time::sleep(delay) => {}
+            () = next_signal(&mut signals) => tracing::info!("a second signal: the delay ends now"),
+        }
+    }
+    let _ = stop_accepting.send(());
+    accepting.await;
     tracing::info!(
         timeout_s = settings.shutdown_timeout.as_secs_f64(),
         "shutting down: not ready, no longer accepting, finishing requests in flight"
@@ -160,6 +197,10 @@ pub async fn serve(
         () = tokio::time::sleep(settings.shutdown_timeout) => {
             tracing::warn!("requests still in flight after the shutdown timeout; stopping anyway");
         }
+        () = next_signal(&mut signals) => {
+            tracing::warn!("a signal during the drain: stopping now, with requests in flight");
+            return;
+        }
     }
     if let Some((pool, stop, task)) = admin {
         let _ = stop.send(());
@@ -167,6 +208,13 @@ pub async fn serve(
         pool.close_all();
         // Probes answer in microseconds; one that has not within a second never will.
         let _ = tokio::time::timeout(Duration::from_secs(1), pool.drained()).await;
+    }
+}
+
+/// Completes with the next signal, or never once no more can come.
+async fn next_signal(signals: &mut Signals) {
+    if signals.recv().await.is_none() {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -202,14 +250,6 @@ async fn accept_loop(
     let mut shutdown: Pin<&mut _> = std::pin::pin!(shutdown);
     let mut episode = Episode::default();
     loop {
-        let permit = tokio::select! {
-            biased;
-            () = &mut shutdown => break,
-            permit = pool.slot(&mut episode) => match permit {
-                Some(permit) => permit,
-                None => break,
-            },
-        };
         let accepted = loop {
             let quiet_at = episode.quiet_at();
             tokio::select! {
@@ -222,6 +262,16 @@ async fn accept_loop(
         };
         match accepted {
             Ok((stream, _peer)) => {
+                // At the cap, the connection waits here, and the next ones in the backlog:
+                // room is made only for a connection that is waiting.
+                let permit = tokio::select! {
+                    biased;
+                    () = &mut shutdown => return,
+                    permit = pool.slot(&mut episode) => match permit {
+                        Some(permit) => permit,
+                        None => return,
+                    },
+                };
                 // Small JSON answers: send them now rather than wait to fill a segment.
                 let _ = stream.set_nodelay(true);
                 let (pool, builder, app) = (pool.clone(), builder.clone(), app.clone());
@@ -345,39 +395,47 @@ impl Workers {
     }
 }
 
-/// Completes on Ctrl-C (SIGINT) or SIGTERM. The handlers are installed when this is
-/// called, not when the future is first polled: a signal that arrives between the ready
-/// line and the first poll must start a drain, not end the process.
-pub fn shutdown_signal() -> impl Future<Output = ()> {
+/// The process's stop signals: one `()` for each SIGTERM or SIGINT (Ctrl-C elsewhere),
+/// each logged. The handlers are installed when this is called, not when the channel is
+/// first read: a signal that arrives between the ready line and the first read must start
+/// a drain, not end the process. Call it on a runtime: a task of it forwards them.
+pub fn shutdown_signals() -> Signals {
+    let (send, signals) = tokio::sync::mpsc::unbounded_channel();
     #[cfg(unix)]
     {
-        use tokio::signal::unix::{SignalKind, signal};
-        // If a handler can't be installed, the other signal still stops the server.
-        let interrupt = signal(SignalKind::interrupt()).ok();
-        let terminate = signal(SignalKind::terminate()).ok();
-        async move {
-            let received = |signal: Option<tokio::signal::unix::Signal>| async move {
-                match signal {
-                    Some(mut signal) => {
-                        signal.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
-                }
-            };
-            tokio::select! {
-                () = received(interrupt) => tracing::info!("SIGINT received"),
-                () = received(terminate) => tracing::info!("SIGTERM received"),
+        use tokio::signal::unix::{Signal, SignalKind, signal};
+        async fn received(signal: &mut Option<Signal>) -> Option<()> {
+            match signal {
+                Some(signal) => signal.recv().await,
+                None => std::future::pending().await,
             }
         }
+        // If a handler can't be installed, the other signal still stops the server.
+        let mut interrupt = signal(SignalKind::interrupt()).ok();
+        let mut terminate = signal(SignalKind::terminate()).ok();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    Some(()) = received(&mut interrupt) => tracing::info!("SIGINT received"),
+                    Some(()) = received(&mut terminate) => tracing::info!("SIGTERM received"),
+                    else => break,
+                }
+                if send.send(()).is_err() {
+                    break;
+                }
+            }
+        });
     }
     #[cfg(not(unix))]
-    async {
-        if tokio::signal::ctrl_c().await.is_ok() {
+    tokio::spawn(async move {
+        while tokio::signal::ctrl_c().await.is_ok() {
             tracing::info!("Ctrl-C received");
-        } else {
-            std::future::pending::<()>().await;
+            if send.send(()).is_err() {
+                break;
+            }
         }
-    }
+    });
+    signals
 }
 
 #[cfg(test)]

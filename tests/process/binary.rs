@@ -184,11 +184,12 @@ fn sighup_with_the_builtin_table_is_logged_and_the_server_keeps_serving() {
 #[test]
 fn an_episode_at_the_cap_is_logged_once_however_many_connections_it_turns_away() {
     use std::io::{Read, Write};
-    // A cap of 5 and 20 pooled callers, each answered and then kept open, idle: every
-    // caller past the fifth makes room by closing an idle one, all in one episode.
-    let podmeta = Podmeta::start(&["--max-connections", "5"]);
+    // A cap of 10 (soft limit 9): nine callers answered and kept open, idle, then twenty
+    // that send nothing. The first fills the cap; each of the next nine makes room by
+    // closing one idle for a second or more, the rest wait: all in one episode.
+    let podmeta = Podmeta::start(&["--max-connections", "10", "--header-read-timeout", "2s"]);
     let mut callers = Vec::new();
-    for _ in 0..20 {
+    for _ in 0..9 {
         let mut stream = std::net::TcpStream::connect(podmeta.addr).unwrap();
         stream
             .set_read_timeout(Some(Duration::from_secs(5)))
@@ -201,6 +202,10 @@ fn an_episode_at_the_cap_is_logged_once_however_many_connections_it_turns_away()
         assert_eq!(&head, b"HTTP/1.1 200");
         callers.push(stream);
     }
+    std::thread::sleep(Duration::from_millis(1100));
+    let silent: Vec<_> = (0..20)
+        .map(|_| std::net::TcpStream::connect(podmeta.addr).unwrap())
+        .collect();
     let is = |l: &serde_json::Value, message: &str| l["fields"]["message"] == message;
     podmeta.eventually("the episode's end is logged", || {
         podmeta.logged(|l| is(l, "below the connection cap again"))
@@ -216,5 +221,125 @@ fn an_episode_at_the_cap_is_logged_once_however_many_connections_it_turns_away()
         podmeta.count_logged(|l| is(l, "below the connection cap again")),
         1
     );
-    assert!(podmeta.metric("podmeta_connections_idle_closed_total{listener=\"main\"} ") >= 15);
+    assert_eq!(
+        podmeta.metric("podmeta_connections_idle_closed_total{listener=\"main\"} "),
+        9
+    );
+    drop((callers, silent));
+}
+
+#[test]
+fn an_episode_above_the_soft_limit_is_logged_once() {
+    // A cap of 10: the soft limit is 9, and the episode ends below 8. Twenty callers one
+    // after another, each kept open: the tenth and every later one is told to close after
+    // its first response, which it does.
+    let podmeta = Podmeta::start(&["--max-connections", "10"]);
+    let mut callers = Vec::new();
+    for i in 0..20 {
+        let mut stream = std::net::TcpStream::connect(podmeta.addr).unwrap();
+        let response = exchange(&mut stream, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(
+            response.contains("connection: close"),
+            i >= 9,
+            "{i}: {response}"
+        );
+        callers.push(stream);
+    }
+    let began = |l: &serde_json::Value| {
+        l["level"] == "WARN"
+            && l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("above the soft connection limit"))
+    };
+    assert_eq!(podmeta.count_logged(began), 1);
+    // The eleven, and the connection that asks for the metrics.
+    assert_eq!(
+        podmeta.metric("podmeta_connections_shed_total{listener=\"main\"} "),
+        12
+    );
+    callers.truncate(5);
+    let is =
+        |l: &serde_json::Value| l["fields"]["message"] == "below the soft connection limit again";
+    podmeta.eventually("the episode's end is logged", || podmeta.logged(is));
+    assert_eq!(podmeta.count_logged(is), 1);
+}
+
+/// Writes `request` and reads its response: the head, then as many bytes of body as its
+/// `content-length` says.
+fn exchange(stream: &mut std::net::TcpStream, request: &str) -> String {
+    use std::io::{Read, Write};
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8(head).unwrap();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length: "))
+        .map_or(0, |n| n.trim().parse().unwrap());
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).unwrap();
+    head + &String::from_utf8_lossy(&body)
+}
+
+#[test]
+fn with_a_shutdown_delay_sigterm_serves_on_not_ready_then_drains_and_exits_0() {
+    let mut podmeta = Podmeta::start(&["--shutdown-delay", "1s"]);
+    let mut pooled = std::net::TcpStream::connect(podmeta.addr).unwrap();
+    let response = exchange(&mut pooled, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(!response.contains("connection: close"), "{response}");
+    let signalled = std::time::Instant::now();
+    podmeta.signal("TERM");
+    std::thread::sleep(Duration::from_millis(200));
+    let readyz = podmeta.get("/readyz");
+    assert!(readyz.starts_with("HTTP/1.1 503 "), "{readyz}");
+    let response = exchange(&mut pooled, "GET /pods/eu1 HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    assert!(response.contains("connection: close"), "{response}");
+    let status = podmeta.wait_exit(Duration::from_secs(5));
+    assert_eq!(status.code(), Some(0));
+    assert!(
+        signalled.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        signalled.elapsed()
+    );
+}
+
+#[test]
+fn a_second_sigterm_ends_the_shutdown_delay() {
+    let mut podmeta = Podmeta::start(&["--shutdown-delay", "1m"]);
+    podmeta.signal("TERM");
+    podmeta.eventually("the delay is logged", || {
+        podmeta.logged(|l| {
+            l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("shutdown delay"))
+        })
+    });
+    podmeta.signal("TERM");
+    let status = podmeta.wait_exit(Duration::from_secs(3));
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn every_duration_flag_is_refused_outside_its_range_naming_the_flag() {
+    for (flag, value) in [
+        ("--header-read-timeout", "0s"),
+        ("--keep-alive-timeout", "18446744073709551615s"),
+        ("--request-timeout", "50ms"),
+        ("--shutdown-timeout", "2h"),
+        ("--shutdown-delay", "1day"),
+        ("--shutdown-delay", "soon"),
+    ] {
+        let output = Command::new(BIN).args([flag, value]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}: {stderr}");
+        assert!(stderr.contains(flag), "{flag} {value}: {stderr}");
+    }
 }

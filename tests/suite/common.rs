@@ -151,7 +151,7 @@ pub struct RunningServer {
     pub addr: std::net::SocketAddr,
     /// The admin listener's address, if it has one.
     pub admin: Option<std::net::SocketAddr>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    signals: tokio::sync::mpsc::UnboundedSender<()>,
     pub task: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -175,24 +175,25 @@ impl RunningServer {
         let addr = main.local_addr().unwrap();
         let admin = with_admin.then(|| podmeta::bind(loopback).unwrap());
         let admin_addr = admin.as_ref().map(|l| l.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (signals, received) = tokio::sync::mpsc::unbounded_channel();
         let listeners = podmeta::Listeners { main, admin };
-        let task = tokio::spawn(podmeta::serve(listeners, state, settings, async {
-            let _ = stopped.await;
-        }));
+        let task = tokio::spawn(podmeta::serve(listeners, state, settings, received));
         Self {
             addr,
             admin: admin_addr,
-            stop: Some(stop),
+            signals,
             task: Some(task),
         }
     }
 
+    /// Sends the server a stop signal, as SIGTERM would.
+    pub fn signal(&self) {
+        let _ = self.signals.send(());
+    }
+
     /// Begins the graceful shutdown and waits for the server to return.
     pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.signal();
         let task = self.task.take().unwrap();
         tokio::time::timeout(std::time::Duration::from_secs(15), task)
             .await
@@ -203,9 +204,7 @@ impl RunningServer {
 
 impl Drop for RunningServer {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
+        self.signal();
     }
 }
 

@@ -1,6 +1,8 @@
-//! Connections over real sockets: the time limits from accept, the keep-alive timeout,
-//! the cap (idle connections closed to make room, the rest waiting in the backlog), and
-//! the admin listener answering while the main one is full.
+//! Connections over real sockets: the time limits from accept, the keep-alive timeout and
+//! its header, the soft limit (connections past it closed at a response boundary), the
+//! cap (a connection idle for a second closed to make room, the rest waiting in the
+//! backlog), the admin listener answering while the main one is full, and the shutdown
+//! with and without its delay.
 //!
 //! The limits are set small (a 1 s header-read timeout, a 3 s keep-alive timeout, a cap of
 //! 50) so that each behaviour shows within seconds; the bounds asserted are loose, since
@@ -204,25 +206,176 @@ async fn a_later_requests_headers_get_the_header_read_timeout_from_their_first_b
     assert_eq!(timed_out(&server, "headers").await, 1.0);
 }
 
-#[tokio::test]
-async fn at_the_cap_the_longest_idle_connections_are_closed_to_make_room() {
-    let server = server().await;
-    let mut idle = Vec::new();
-    for _ in 0..CAP {
-        let mut stream = TcpStream::connect(server.addr).await.unwrap();
-        get_ok(&mut stream, "/healthz").await;
-        idle.push(stream);
+/// The main listener's open connections, as its gauge says, once it says `expected`
+/// (within 2 s): a close is seen by the server a moment after the client's.
+async fn open_becomes(server: &RunningServer, expected: usize) {
+    let open = r#"podmeta_connections_open{listener="main"} "#;
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let now = metric(server.admin.unwrap(), open).await;
+        if now == expected as f64 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{now} open, not {expected}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    // One more: room is made for it at once, well inside any timeout.
-    let started = Instant::now();
-    let mut newcomer = TcpStream::connect(server.addr).await.unwrap();
-    get_ok(&mut newcomer, "/pods/eu1").await;
-    assert!(
-        started.elapsed() < HEADER_READ / 2,
-        "{:?}",
-        started.elapsed()
+}
+
+/// `count` connections, each answered once and kept open, idle.
+async fn kept_alive(server: &RunningServer, count: usize) -> Vec<TcpStream> {
+    let mut streams = Vec::new();
+    for _ in 0..count {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        let response = get(&mut stream, "/healthz").await;
+        assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+        assert!(!says_close(&response), "{response}");
+        streams.push(stream);
+    }
+    streams
+}
+
+/// Whether a response head says `Connection: close`.
+fn says_close(response: &str) -> bool {
+    response.lines().any(|l| l == "connection: close")
+}
+
+/// The value of a response's `keep-alive` header, if it has one.
+fn keep_alive_header(response: &str) -> Option<&str> {
+    response
+        .lines()
+        .find_map(|l| l.strip_prefix("keep-alive: "))
+}
+
+/// The soft limit of a cap of [`CAP`]: 90 % of it.
+const SOFT: usize = CAP * 9 / 10;
+
+#[tokio::test]
+async fn every_response_that_keeps_its_connection_says_for_how_long() {
+    let server = server().await;
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    for path in ["/pods/eu1", "/healthz", "/no-such-route"] {
+        let response = get(&mut stream, path).await;
+        assert_eq!(
+            keep_alive_header(&response),
+            Some("timeout=3"),
+            "{response}"
+        );
+    }
+    // A request that closes its connection is told nothing of the kind.
+    let mut closing = TcpStream::connect(server.addr).await.unwrap();
+    closing
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let (response, _) = read_until_closed(&mut closing, HEADER_READ).await;
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    assert_eq!(keep_alive_header(&response), None, "{response}");
+    // HTTP/1.0 keeps a connection only when asked to.
+    let mut old = TcpStream::connect(server.addr).await.unwrap();
+    old.write_all(b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        .await
+        .unwrap();
+    let response = read_response(&mut old).await;
+    assert_eq!(
+        keep_alive_header(&response),
+        Some("timeout=3"),
+        "{response}"
     );
-    // The first connection opened was the longest idle, so it went first.
+}
+
+#[tokio::test]
+async fn the_keep_alive_header_gives_whole_seconds_and_is_left_out_below_one() {
+    for (timeout, expected) in [(2_500, Some("timeout=2")), (999, None)] {
+        let state = AppState::new(Catalog::new(Table::builtin().unwrap()));
+        let settings = ServerSettings {
+            keep_alive_timeout: Duration::from_millis(timeout),
+            ..settings()
+        };
+        let server = RunningServer::start(state, settings).await;
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        let response = get(&mut stream, "/pods/eu1").await;
+        assert_eq!(
+            keep_alive_header(&response),
+            expected,
+            "{timeout} ms: {response}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn above_the_soft_limit_each_new_connection_closes_after_its_first_response() {
+    let server = server().await;
+    let mut pooled = kept_alive(&server, SOFT).await;
+    // One past the soft limit: answered, told to close, and closed.
+    let mut extra = TcpStream::connect(server.addr).await.unwrap();
+    let response = get(&mut extra, "/pods/eu1").await;
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    assert!(says_close(&response), "{response}");
+    assert_eq!(keep_alive_header(&response), None, "{response}");
+    let (_, closed) = read_until_closed(&mut extra, HEADER_READ).await;
+    assert!(closed.is_some(), "still open after Connection: close");
+    // The pooled ones keep their connections: only the excess goes.
+    for stream in &mut pooled {
+        let response = get(stream, "/healthz").await;
+        assert!(!says_close(&response), "{response}");
+    }
+    let shed = r#"podmeta_connections_shed_total{listener="main"} "#;
+    assert_eq!(metric(server.admin.unwrap(), shed).await, 1.0);
+}
+
+#[tokio::test]
+async fn an_episode_above_the_soft_limit_ends_below_85_percent_not_before() {
+    let server = server().await;
+    let mut pooled = kept_alive(&server, SOFT).await;
+    // Two more, told to close at their first response, which they have not asked for.
+    let mut first = TcpStream::connect(server.addr).await.unwrap();
+    let mut second = TcpStream::connect(server.addr).await.unwrap();
+    open_becomes(&server, SOFT + 2).await;
+    // Down to 88 %: below the soft limit but not below 85 %, so still told to close.
+    pooled.truncate(SOFT - 2);
+    open_becomes(&server, SOFT).await;
+    let response = get(&mut first, "/pods/eu1").await;
+    assert!(says_close(&response), "at 90 %: {response}");
+    drop(first);
+    // Below 85 %: the episode is over, and the other keeps its connection after all.
+    pooled.truncate(CAP * 85 / 100 - 2);
+    open_becomes(&server, CAP * 85 / 100 - 1).await;
+    let response = get(&mut second, "/pods/eu1").await;
+    assert!(!says_close(&response), "below 85 %: {response}");
+    assert_eq!(
+        keep_alive_header(&response),
+        Some("timeout=3"),
+        "{response}"
+    );
+}
+
+#[tokio::test]
+async fn at_the_cap_only_a_connection_idle_for_a_second_is_closed_to_make_room() {
+    // Silent connections hold their slots for the whole test.
+    let state = AppState::new(Catalog::new(Table::builtin().unwrap()));
+    let settings = ServerSettings {
+        header_read_timeout: Duration::from_secs(20),
+        keep_alive_timeout: Duration::from_secs(20),
+        ..settings()
+    };
+    let server = RunningServer::start_with_admin(state, settings).await;
+    let mut idle = kept_alive(&server, SOFT).await;
+    let idle_from = Instant::now();
+    let mut silent = Vec::new();
+    for _ in SOFT..CAP {
+        silent.push(TcpStream::connect(server.addr).await.unwrap());
+    }
+    open_becomes(&server, CAP).await;
+    // At the cap, with nothing idle for a second yet: the newcomer waits for that.
+    let mut newcomer = TcpStream::connect(server.addr).await.unwrap();
+    let response = get(&mut newcomer, "/pods/eu1").await;
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    let waited = idle_from.elapsed();
+    assert!(
+        waited >= Duration::from_millis(950),
+        "room made after {waited:?} idle"
+    );
+    // Room for one: the longest idle, and no other.
     let (_, closed) = read_until_closed(&mut idle[0], HEADER_READ).await;
     assert!(
         closed.is_some(),
@@ -230,9 +383,11 @@ async fn at_the_cap_the_longest_idle_connections_are_closed_to_make_room() {
     );
     let admin = server.admin.unwrap();
     let closed = r#"podmeta_connections_idle_closed_total{listener="main"} "#;
-    assert!(metric(admin, closed).await >= 1.0);
-    let open = r#"podmeta_connections_open{listener="main"} "#;
-    assert!(metric(admin, open).await <= CAP as f64);
+    assert_eq!(metric(admin, closed).await, 1.0);
+    for stream in &mut idle[1..] {
+        get_ok(stream, "/healthz").await;
+    }
+    drop(silent);
 }
 
 #[tokio::test]
@@ -318,4 +473,109 @@ async fn shutdown_closes_idle_connections_at_once() {
     let (_, closed) = read_until_closed(&mut stream, KEEP_ALIVE).await;
     assert!(closed.is_some(), "an idle connection outlived shutdown");
     assert!(started.elapsed() < HEADER_READ, "{:?}", started.elapsed());
+}
+
+/// A server with a shutdown delay of `delay` and the usual limits.
+async fn server_with_delay(delay: Duration) -> RunningServer {
+    let state = AppState::new(Catalog::new(Table::builtin().unwrap()));
+    let settings = ServerSettings {
+        shutdown_delay: delay,
+        ..settings()
+    };
+    RunningServer::start_with_admin(state, settings).await
+}
+
+#[tokio::test]
+async fn during_the_shutdown_delay_podmeta_serves_not_ready_and_each_response_says_close() {
+    const DELAY: Duration = Duration::from_millis(1500);
+    let server = server_with_delay(DELAY).await;
+    let mut pooled = TcpStream::connect(server.addr).await.unwrap();
+    get_ok(&mut pooled, "/healthz").await;
+    let signalled = Instant::now();
+    server.signal();
+    // Not ready at once, on both listeners, for the whole delay; and still serving.
+    let mut looks = 0;
+    while signalled.elapsed() < DELAY - Duration::from_millis(300) {
+        for addr in [server.addr, server.admin.unwrap()] {
+            let mut probe = TcpStream::connect(addr).await.unwrap();
+            let response = get(&mut probe, "/readyz").await;
+            assert!(response.starts_with("HTTP/1.1 503 "), "{response}");
+            assert!(says_close(&response), "{response}");
+        }
+        looks += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(looks >= 5, "looked {looks} times");
+    // A pooled connection's next response retires it, at a response boundary.
+    let response = get(&mut pooled, "/pods/eu1").await;
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    assert!(says_close(&response), "{response}");
+    assert_eq!(keep_alive_header(&response), None, "{response}");
+    let (_, closed) = read_until_closed(&mut pooled, HEADER_READ).await;
+    assert!(closed.is_some(), "still open after Connection: close");
+    // After the delay: no longer accepting, and stopped.
+    let task = tokio::time::timeout(DELAY * 2, async {
+        let mut server = server;
+        server.task.take().unwrap().await
+    });
+    task.await.expect("stopped after the delay").unwrap();
+    assert!(signalled.elapsed() >= DELAY, "{:?}", signalled.elapsed());
+}
+
+#[tokio::test]
+async fn a_second_signal_ends_the_delay() {
+    let server = server_with_delay(Duration::from_secs(60)).await;
+    let mut pooled = TcpStream::connect(server.addr).await.unwrap();
+    get_ok(&mut pooled, "/healthz").await;
+    server.signal();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut probe = TcpStream::connect(server.addr).await.unwrap();
+    assert!(
+        get(&mut probe, "/readyz")
+            .await
+            .starts_with("HTTP/1.1 503 ")
+    );
+    let second = Instant::now();
+    server.stop().await;
+    assert!(
+        second.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        second.elapsed()
+    );
+    // The drain that follows closes the idle connection.
+    let (_, closed) = read_until_closed(&mut pooled, HEADER_READ).await;
+    assert!(closed.is_some(), "an idle connection outlived the shutdown");
+}
+
+#[tokio::test]
+async fn a_signal_during_the_drain_stops_at_once() {
+    let state = AppState::new(Catalog::new(Table::builtin().unwrap()));
+    let settings = ServerSettings {
+        shutdown_timeout: Duration::from_secs(60),
+        ..settings()
+    };
+    let mut server = RunningServer::start(state, settings).await;
+    // A request in flight that will not finish: its body never comes.
+    let mut slow = TcpStream::connect(server.addr).await.unwrap();
+    slow.write_all(
+        b"POST /pods/eu1/bucket-policy HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server.signal();
+    let task = server.task.take().unwrap();
+    let mut task = std::pin::pin!(task);
+    // Draining: it waits for the request in flight...
+    let early = tokio::time::timeout(Duration::from_millis(500), &mut task).await;
+    assert!(early.is_err(), "stopped with a request in flight");
+    // ...until another signal.
+    let second = Instant::now();
+    server.signal();
+    tokio::time::timeout(Duration::from_secs(1), &mut task)
+        .await
+        .expect("stopped at once")
+        .unwrap();
+    assert!(second.elapsed() < Duration::from_secs(1));
+    drop(slow);
 }

@@ -189,3 +189,22 @@ fn the_pods_run_locked_down() {
         deployment["metadata"]["name"]
     );
 }
+
+#[test]
+fn the_grace_period_covers_the_shutdown_delay_and_the_drain() {
+    let spec = &manifest("deployment.yaml")["spec"]["template"]["spec"];
+    let grace = spec["terminationGracePeriodSeconds"].as_u64().unwrap();
+    let delay: std::time::Duration = env("PODMETA_SHUTDOWN_DELAY")
+        .parse::<humantime::Duration>()
+        .unwrap()
+        .into();
+    assert!(
+        delay.as_secs() >= 1,
+        "too short for any endpoint change to propagate"
+    );
+    let drain = podmeta::ServerSettings::default().shutdown_timeout;
+    assert!(
+        (delay + drain).as_secs() < grace,
+        "{delay:?} + {drain:?} does not fit in {grace} s"
+    );
+}

@@ -67,7 +67,8 @@ async fn every_readme_curl_example_works_against_the_service() {
         listener,
         state,
         podmeta::ServerSettings::default(),
-        std::future::pending(),
+        // No signal ever comes: its sender is gone.
+        tokio::sync::mpsc::unbounded_channel().1,
     ));
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
