@@ -124,7 +124,7 @@ pub struct Pool {
     started: Instant,
     limits: Limits,
     /// `Keep-Alive: timeout=N`, or `None` when N would be 0.
-    keep_alive: Option<HeaderValue>,
+    keep_alive: Option<&'static HeaderValue>,
     metrics: ConnectionMetrics,
 }
 
@@ -201,10 +201,12 @@ impl Pool {
         let cap = cap.clamp(1, Semaphore::MAX_PERMITS);
         metrics.cap.set(i64::try_from(cap).unwrap_or(i64::MAX));
         let seconds = limits.keep_alive.as_secs();
-        // Leaked once per listener, so that each response's copy is a static one rather
-        // than a reference count that every worker thread would touch.
+        // Leaked once per listener: each connection holds a pointer to it, not a copy
+        // (memory per connection), and each response's copy is a static one rather than
+        // a reference count that every worker thread would touch.
         let keep_alive = (seconds > 0).then(|| {
-            HeaderValue::from_static(Box::leak(format!("timeout={seconds}").into_boxed_str()))
+            let text: &'static str = Box::leak(format!("timeout={seconds}").into_boxed_str());
+            &*Box::leak(Box::new(HeaderValue::from_static(text)))
         });
         Arc::new(Self {
             name,
@@ -383,7 +385,7 @@ impl Pool {
         let service = Tracked {
             inner: app,
             conn: registered.conn.clone(),
-            keep_alive: self.keep_alive.clone(),
+            keep_alive: self.keep_alive,
         };
         Serving {
             connection: builder.serve_connection(TokioIo::new(io), service),
@@ -499,7 +501,7 @@ pin_project_lite::pin_project! {
         inner: F,
         in_flight: InFlight,
         // `Keep-Alive: timeout=N` for the response, if the request keeps its connection.
-        keep_alive: Option<HeaderValue>,
+        keep_alive: Option<&'static HeaderValue>,
     }
 }
 
@@ -523,7 +525,9 @@ where
         if let Some(keep_alive) = this.keep_alive.take()
             && !conn.keep_alive_off.load(Ordering::Acquire)
         {
-            response.headers_mut().insert(KEEP_ALIVE, keep_alive);
+            response
+                .headers_mut()
+                .insert(KEEP_ALIVE, keep_alive.clone());
         }
         Poll::Ready(Ok(response))
     }
@@ -549,7 +553,7 @@ struct Tracked<S> {
     inner: S,
     conn: Arc<Conn>,
     /// Its pool's `Keep-Alive` value.
-    keep_alive: Option<HeaderValue>,
+    keep_alive: Option<&'static HeaderValue>,
 }
 
 impl<S, B, RB> hyper::service::Service<Request<B>> for Tracked<S>
@@ -563,11 +567,7 @@ where
     fn call(&self, request: Request<B>) -> Self::Future {
         self.conn.in_flight.fetch_add(1, Ordering::AcqRel);
         self.conn.idle_since.store(NOT_IDLE, Ordering::Release);
-        let keep_alive = if keeps_alive(&request) {
-            self.keep_alive.clone()
-        } else {
-            None
-        };
+        let keep_alive = self.keep_alive.filter(|_| keeps_alive(&request));
         TrackedFuture {
             inner: self.inner.call(request),
             in_flight: InFlight(self.conn.clone()),

@@ -45,7 +45,7 @@ use axum::BoxError;
 use axum::Router;
 use axum::body::{Body, HttpBody};
 use axum::extract::{DefaultBodyLimit, FromRequest as _};
-use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::future::RouteFuture;
 use bytes::Bytes;
@@ -377,7 +377,9 @@ impl FastPath {
                     && response.status() == StatusCode::OK
                 {
                     // Only the first plain 200 of each coding is kept; they are all alike.
-                    let _ = head.set(response.headers().clone());
+                    let mut kept = response.headers().clone();
+                    kept.insert(ROOM, HeaderValue::from_static(""));
+                    let _ = head.set(kept);
                 }
                 response
             }
@@ -515,6 +517,13 @@ fn post_service(state: &AppState, cors: &CorsLayer) -> PostService {
     BoxCloneSyncService::new(service)
 }
 
+/// A header that a kept head holds only to be removed from each copy, which leaves the
+/// copy room for the one header the connection adds (`Keep-Alive`, in `connections`). A
+/// copy has no spare room otherwise, and hyper keeps each connection's last response
+/// map to read its next request into: a map that grew for that header would cost every
+/// kept-alive connection about 1 KiB (`bench/RESULTS.md`).
+const ROOM: HeaderName = HeaderName::from_static("keep-alive");
+
 /// The plain 200 of `variant`: `head`, a 200 of the same coding as [`FastPath::sealed`]
 /// made it, with this variant's ETag and length and this request's id. Every other header
 /// of that answer is the same for every resource (type, `Vary`, coding, CORS, caching,
@@ -522,6 +531,7 @@ fn post_service(state: &AppState, cors: &CorsLayer) -> PostService {
 /// the replaced values keep their places.
 fn answer_from_head(head: &HeaderMap, variant: &Variant, id: HeaderValue) -> Response {
     let mut headers = head.clone();
+    headers.remove(ROOM);
     headers.insert(header::ETAG, variant.etag.clone());
     headers.insert(
         header::CONTENT_LENGTH,
