@@ -27,9 +27,11 @@
 //! - `metrics`: the Prometheus metrics.
 //! - `log_writer`, `log_format`: batched, non-blocking log output; the JSON line.
 //! - `digest`: SHA-256 for table versions and ETags.
-//! - `server`: the main and admin listeners' accept loops, and the graceful drain.
-//! - `connections`: a listener's connections: the cap, room made at the cap by closing
-//!   idle keep-alive connections, and the time limits from accept.
+//! - `server`: the main and admin listeners' accept loops, the stop signals, and the
+//!   shutdown (its delay, then the bounded drain).
+//! - `connections`: a listener's connections: the cap and the soft limit below it,
+//!   connections retired at response boundaries (`Connection: close`), the idle floor at
+//!   the cap, `Keep-Alive`, and the time limits from accept.
 //! - `capacity`: the cap fitted to the open-file and memory limits.
 //! - `reload`: reloading the table on SIGHUP and on file changes.
 //! - `healthcheck`: the tiny HTTP client behind `podmeta healthcheck`.
