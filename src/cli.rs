@@ -8,7 +8,7 @@
 //! `$(podmeta bucket-policy …)` never captures half an answer.
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Read, Write};
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -464,10 +464,19 @@ fn run(cli: &Cli, command: Command) -> ExitCode {
     }
 }
 
-/// The value `podmeta lookup -` reads: all of stdin, without its final line break.
-fn read_stdin() -> std::io::Result<String> {
-    let mut value = String::new();
-    std::io::stdin().read_to_string(&mut value)?;
+/// The value `podmeta lookup -` reads: all of stdin, without its final line break, read
+/// no further than one byte past what a looked-up value may hold (and its line break).
+fn read_stdin() -> Result<String, String> {
+    let limit = crate::lookup::MAX_VALUE + 2;
+    let bytes =
+        crate::input::read_bounded(std::io::stdin().lock(), limit).map_err(|e| match e {
+            crate::input::InputError::TooLarge(_) => {
+                format!("expected at most {} bytes", crate::lookup::MAX_VALUE)
+            }
+            other => other.to_string(),
+        })?;
+    let value =
+        String::from_utf8(bytes).map_err(|_| "stream did not contain valid UTF-8".to_owned())?;
     let value = value.strip_suffix('\n').unwrap_or(&value);
     Ok(value.strip_suffix('\r').unwrap_or(value).to_owned())
 }
@@ -622,7 +631,7 @@ fn serve(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let listener = match crate::bind(cli.bind) {
             Ok(l) => l,
             Err(e) => {
@@ -670,7 +679,11 @@ fn serve(cli: Cli) -> ExitCode {
         crate::serve(listeners, state, server, signals).await;
         tracing::info!("podmeta stopped");
         ExitCode::SUCCESS
-    })
+    });
+    // Not a drop, which would wait for every blocking-pool thread: one stuck in a read of
+    // a hung filesystem must not keep the process from exiting.
+    runtime.shutdown_background();
+    code
 }
 
 #[cfg(test)]

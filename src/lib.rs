@@ -35,6 +35,7 @@
 //! - `capacity`: the cap fitted to the open-file and memory limits.
 //! - `reload`: reloading the table on SIGHUP and on file changes.
 //! - `healthcheck`: the tiny HTTP client behind `podmeta healthcheck`.
+//! - `input`: files and stdin read bounded; a table path must be a regular file.
 //! - `cli`: the command line: serving, `check`, `healthcheck`, `completions`, and the
 //!   document commands, which `commands` answers through the catalog with no server.
 //!
@@ -66,6 +67,7 @@ mod digest;
 mod domain;
 mod healthcheck;
 mod http;
+mod input;
 mod log_format;
 mod log_writer;
 mod lookup;

@@ -227,7 +227,7 @@ fn safe_name(name: &str) -> Option<String> {
 }
 
 /// The longest value a lookup parameter may have; longer is not a host, URL or key.
-const MAX_VALUE: usize = 2048;
+pub(crate) const MAX_VALUE: usize = 2048;
 
 impl LookupQuery {
     /// Parses the query string's decoded pairs, in order: exactly one, either `q` (a

@@ -30,19 +30,38 @@ pub enum Reloaded {
 /// Loads `path` and, if it is valid and differs from the table in force, swaps it in.
 /// `force` swaps in even an identical table (an operator's SIGHUP asks for a reload).
 pub fn reload(state: &AppState, path: &Path, force: bool) -> Reloaded {
+    apply(state, path, load(state, path, force))
+}
+
+/// What reading a table file gave: the blocking part of a reload.
+enum Loaded {
+    Same,
+    New(Box<Catalog>),
+    Bad(LoadError),
+}
+
+/// Reads, validates and renders `path`: blocking work, done off the runtime.
+fn load(state: &AppState, path: &Path, force: bool) -> Loaded {
     match Table::from_path(path) {
-        Ok(table) if !force && table.version() == state.catalog().table().version() => {
-            Reloaded::Unchanged
-        }
-        Ok(table) => {
-            let version = table.version().to_owned();
-            let pods = table.pods().len();
-            state.replace(Catalog::new(table));
+        Ok(table) if !force && table.version() == state.catalog().table().version() => Loaded::Same,
+        Ok(table) => Loaded::New(Box::new(Catalog::new(table))),
+        Err(e) => Loaded::Bad(e),
+    }
+}
+
+/// Swaps a loaded table in, or says why not; counts and logs either.
+fn apply(state: &AppState, path: &Path, loaded: Loaded) -> Reloaded {
+    match loaded {
+        Loaded::Same => Reloaded::Unchanged,
+        Loaded::New(catalog) => {
+            let version = catalog.table().version().to_owned();
+            let pods = catalog.table().pods().len();
+            state.replace(*catalog);
             state.metrics().reload_succeeded();
             tracing::info!(%version, pods, path = %path.display(), "table reloaded");
             Reloaded::Swapped { version }
         }
-        Err(e) => {
+        Loaded::Bad(e) => {
             state.metrics().reload_failed();
             tracing::error!(
                 path = %path.display(),
@@ -60,6 +79,9 @@ enum Trigger {
     Signal,
     FileChanged,
 }
+
+/// A reload that has not read and validated its file by then has failed.
+const RELOAD_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Editors and ConfigMap updates change a directory in bursts; one reload per burst.
 const SETTLE: Duration = Duration::from_millis(100);
@@ -87,10 +109,30 @@ async fn reload_on_trigger(
         while let Ok(more) = rx.try_recv() {
             force |= more == Trigger::Signal;
         }
-        let state = state.clone();
-        let path = path.clone();
-        // Reading and parsing are blocking work: off the request threads.
-        let _ = tokio::task::spawn_blocking(move || reload(&state, &path, force)).await;
+        // Reading and parsing are blocking work: off the runtime, and bounded, since a
+        // filesystem can hang a read. A load that does not finish in time is a failed
+        // reload; its late result is dropped, never swapped in.
+        let loading = tokio::task::spawn_blocking({
+            let (state, path) = (state.clone(), path.clone());
+            move || load(&state, &path, force)
+        });
+        match tokio::time::timeout(RELOAD_TIMEOUT, loading).await {
+            Ok(Ok(loaded)) => {
+                apply(&state, &path, loaded);
+            }
+            Ok(Err(e)) => {
+                state.metrics().reload_failed();
+                tracing::error!(path = %path.display(), error = %e, "table reload failed; still serving the previous table");
+            }
+            Err(_) => {
+                state.metrics().reload_failed();
+                tracing::error!(
+                    path = %path.display(),
+                    timeout_s = RELOAD_TIMEOUT.as_secs_f64(),
+                    "table reload did not finish in time; still serving the previous table"
+                );
+            }
+        }
     }
 }
 

@@ -24,6 +24,10 @@ pub const BUILTIN_TOML: &str = include_str!("../config/pods.toml");
 /// How the compiled-in table is named in messages.
 pub const BUILTIN_NAME: &str = "<built-in config/pods.toml>";
 
+/// The largest table file read: room for tables far beyond today's (a 5,000-pod table
+/// is about 2 MB).
+pub const MAX_TABLE_BYTES: usize = 4 * 1024 * 1024;
+
 /// A loaded, fully validated pod table. Immutable: a reload builds a new one.
 #[derive(Debug)]
 pub struct Table {
@@ -214,15 +218,19 @@ impl Table {
     }
 
     /// Reads and loads a table file.
+    /// A path that names a FIFO, a device or anything but a regular file is refused, and
+    /// so is a file of more than [`MAX_TABLE_BYTES`]; neither can block or exhaust memory
+    /// (`crate::input`).
     pub fn from_path(path: &Path) -> Result<Self, LoadError> {
         let name = path.display().to_string();
-        match std::fs::read_to_string(path) {
-            Ok(text) => Self::from_toml(&name, &text),
-            Err(e) => Err(LoadError {
-                source: name,
-                problems: vec![Problem::plain(format!("cannot read the file: {e}"))],
-            }),
-        }
+        let refused = |why: String| LoadError {
+            source: name.clone(),
+            problems: vec![Problem::plain(format!("cannot read the file: {why}"))],
+        };
+        let bytes =
+            crate::input::read_file(path, MAX_TABLE_BYTES).map_err(|e| refused(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|_| refused("it is not UTF-8 text".into()))?;
+        Self::from_toml(&name, &text)
     }
 
     /// The table compiled into the binary.

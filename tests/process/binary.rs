@@ -343,3 +343,35 @@ fn every_duration_flag_is_refused_outside_its_range_naming_the_flag() {
         assert!(stderr.contains(flag), "{flag} {value}: {stderr}");
     }
 }
+
+#[test]
+fn a_table_swapped_for_a_fifo_fails_its_reload_and_blocks_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pods.toml");
+    let table = concat!(env!("CARGO_MANIFEST_DIR"), "/config/pods.toml");
+    std::fs::copy(table, &path).unwrap();
+    let mut podmeta = Podmeta::start(&["--config", &path.display().to_string()]);
+    let failures = "podmeta_table_reloads_total{result=\"failure\"} ";
+    let successes = "podmeta_table_reloads_total{result=\"success\"} ";
+    std::fs::remove_file(&path).unwrap();
+    assert!(
+        Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap()
+            .success()
+    );
+    podmeta.signal("HUP");
+    podmeta.eventually("the reload is counted as failed", || {
+        podmeta.metric(failures) >= 1
+    });
+    // A later reload still happens, once a valid file is back.
+    std::fs::remove_file(&path).unwrap();
+    std::fs::copy(table, &path).unwrap();
+    podmeta.signal("HUP");
+    podmeta.eventually("the valid table is reloaded", || {
+        podmeta.metric(successes) >= 1
+    });
+    podmeta.signal("TERM");
+    assert_eq!(podmeta.wait_exit(Duration::from_secs(5)).code(), Some(0));
+}

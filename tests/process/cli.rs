@@ -152,3 +152,81 @@ fn the_readme_lists_every_flag_with_the_environment_variable_and_default_of_help
         }
     }
 }
+
+/// Runs podmeta with `args` and stdin from `stdin`, for at most 10 s: its exit code and
+/// stderr. A command that would block or read without end fails the test instead.
+fn run_bounded(args: &[&str], stdin: std::process::Stdio) -> (Option<i32>, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(stdin)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut stderr = String::new();
+            use std::io::Read;
+            child
+                .stderr
+                .take()
+                .unwrap()
+                .read_to_string(&mut stderr)
+                .unwrap();
+            return (status.code(), stderr);
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("podmeta {args:?} still running after 10 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// A FIFO in a fresh directory, which nothing writes to.
+fn fifo() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pods.toml");
+    let made = Command::new("mkfifo").arg(&path).status().unwrap();
+    assert!(made.success());
+    (dir, path.display().to_string())
+}
+
+#[test]
+fn a_table_path_that_is_a_fifo_or_a_device_is_refused_at_once() {
+    let (_dir, fifo) = fifo();
+    for args in [
+        vec!["check", fifo.as_str()],
+        vec!["--config", fifo.as_str(), "pods"],
+        vec!["check", "/dev/zero"],
+        vec!["--config", "/dev/zero", "pods"],
+    ] {
+        let (code, stderr) = run_bounded(&args, std::process::Stdio::null());
+        assert_eq!(code, Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("not a regular file"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn a_table_larger_than_the_limit_is_refused_without_reading_it_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("pods.toml");
+    let file = std::fs::File::create(&path).unwrap();
+    // Sparse: 1 GiB that takes no disk.
+    file.set_len(1 << 30).unwrap();
+    let (code, stderr) = run_bounded(
+        &["check", &path.display().to_string()],
+        std::process::Stdio::null(),
+    );
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("larger than 4194304 bytes"), "{stderr}");
+}
+
+#[test]
+fn a_looked_up_value_on_endless_stdin_is_refused_at_its_limit() {
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let (code, stderr) = run_bounded(&["lookup", "-"], zero.into());
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("expected at most 2048 bytes"), "{stderr}");
+}
