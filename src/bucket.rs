@@ -91,9 +91,9 @@ pub enum BucketRule {
 
 /// Prefixes S3 reserves for its own use.
 const RESERVED_PREFIXES: [&str; 3] = ["xn--", "sthree-", "amzn-s3-demo-"];
-/// Suffixes S3 reserves for access points, Object Lambda, Multi-Region access points and
-/// directory buckets.
-const RESERVED_SUFFIXES: [&str; 4] = ["-s3alias", "--ol-s3", ".mrap", "--x-s3"];
+/// Suffixes S3 reserves for access points, Object Lambda, Multi-Region access points,
+/// directory buckets and S3 Tables buckets.
+const RESERVED_SUFFIXES: [&str; 5] = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
 
 impl BucketRule {
     /// The rule in a sentence, for error details.
@@ -210,6 +210,7 @@ mod tests {
         assert_eq!(broken("mp-forwarding-acme--ol-s3"), [ReservedSuffix]);
         assert_eq!(broken("mp-forwarding-acme.mrap"), [ReservedSuffix]);
         assert_eq!(broken("mp-forwarding-acme--x-s3"), [ReservedSuffix]);
+        assert_eq!(broken("mp-forwarding-acme--table-s3"), [ReservedSuffix]);
         assert_eq!(broken("acme"), [ForwardingPrefix]);
     }
 

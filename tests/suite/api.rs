@@ -239,6 +239,7 @@ async fn each_s3_naming_rule_is_enforced_over_http() {
         ("mp-forwarding-acme-s3alias", "reserved-suffix"),
         ("mp-forwarding-acme--x-s3", "reserved-suffix"),
         ("mp-forwarding-acme--ol-s3", "reserved-suffix"),
+        ("mp-forwarding-acme--table-s3", "reserved-suffix"),
         ("mp-forwarding-acme.mrap", "reserved-suffix"),
         ("acme", "forwarding-prefix"),
         ("xn--acme", "reserved-prefix"),

@@ -21,7 +21,8 @@ fn s3_and_forwarding_rules_hold(name: &str) -> bool {
     static IPV4: LazyLock<Regex> =
         LazyLock::new(|| Regex::new(r"^[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}$").unwrap());
     static RESERVED: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"^(xn--|sthree-|amzn-s3-demo-)|(-s3alias|--ol-s3|\.mrap|--x-s3)$").unwrap()
+        Regex::new(r"^(xn--|sthree-|amzn-s3-demo-)|(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$")
+            .unwrap()
     });
     SHAPE.is_match(name)
         && !name.contains("..")
@@ -33,7 +34,8 @@ fn s3_and_forwarding_rules_hold(name: &str) -> bool {
 /// Names near the rules' edges: mostly forwarding names, with the characters and the
 /// reserved affixes that break them.
 fn bucket_names() -> impl Strategy<Value = String> {
-    let tail = "[a-z0-9.\\-]{0,52}(-s3alias|--ol-s3|\\.mrap|--x-s3|\\.\\.|-|\\.|[A-Z_ ]|)";
+    let tail =
+        "[a-z0-9.\\-]{0,52}(-s3alias|--ol-s3|\\.mrap|--x-s3|--table-s3|\\.\\.|-|\\.|[A-Z_ ]|)";
     prop_oneof![
         tail.prop_map(|t| format!("mp-forwarding-{t}")),
         "(xn--|sthree-|amzn-s3-demo-|mp-forwarding|MP-)[a-z0-9.\\-]{0,55}",
