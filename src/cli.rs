@@ -57,12 +57,15 @@ struct Cli {
     #[arg(long, env = "PODMETA_CACHE_MAX_AGE", default_value_t = HttpSettings::default().cache_max_age)]
     cache_max_age: u32,
 
-    /// An origin allowed to call the API from a browser (repeat for several). Without
-    /// any, every origin is allowed.
+    /// An origin allowed to call the API from a browser, as a browser sends it
+    /// (`https://portal.example`, a port only if it is not the scheme's default); repeat
+    /// for several. Without any, or with `*` alone, every origin is allowed. An empty
+    /// PODMETA_CORS_ORIGINS counts as unset.
     #[arg(
         long = "cors-origin",
         env = "PODMETA_CORS_ORIGINS",
-        value_delimiter = ','
+        value_delimiter = ',',
+        value_parser = cors_origin
     )]
     cors_origins: Vec<String>,
 
@@ -317,6 +320,65 @@ fn duration_from(
                 humantime::format_duration(max)
             ))
         }
+    }
+}
+
+/// One `--cors-origin`, trimmed (a variable may say `a, b`) and checked to be an origin
+/// as a browser sends it in `Origin`: `http` or `https`, a host, a port only if it is not
+/// the scheme's default (`https://a.example:443` becomes `https://a.example`), nothing
+/// after. `*` and the empty string pass through, for the caller to judge in context.
+fn cors_origin(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.is_empty() || text == "*" {
+        return Ok(text.to_owned());
+    }
+    let (scheme, rest) = text
+        .split_once("://")
+        .ok_or("expected an origin such as https://portal.example")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => "443",
+        "http" => "80",
+        _ => return Err(format!("expected an http or https origin, not {scheme}:")),
+    };
+    if rest.contains(['/', '?', '#', '@']) {
+        return Err(
+            "an origin is only scheme, host and port, with no path, query or user: \
+             a browser's Origin header never has them, so this could never match"
+                .into(),
+        );
+    }
+    let rest = rest.to_ascii_lowercase();
+    let not_a_port = || format!("{rest:?} is not a host with an optional port");
+    let (host, port) = if let Some(inner) = rest.strip_prefix('[') {
+        // An IP literal: `[::1]` or `[::1]:8080`.
+        let (address, tail) = inner.split_once(']').ok_or_else(not_a_port)?;
+        let host = &rest[..address.len() + 2];
+        match tail {
+            "" => (host, None),
+            tail => (host, Some(tail.strip_prefix(':').ok_or_else(not_a_port)?)),
+        }
+    } else {
+        match rest.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (rest.as_str(), None),
+        }
+    };
+    let allowed = |b: u8| match host.starts_with('[') {
+        true => b.is_ascii_hexdigit() || b == b':' || b == b'.',
+        false => b.is_ascii_alphanumeric() || b == b'-' || b == b'.',
+    };
+    let inner = host.trim_start_matches('[').trim_end_matches(']');
+    if inner.is_empty() || !inner.bytes().all(allowed) {
+        return Err(format!("{host:?} is not a host name or address"));
+    }
+    match port {
+        None => Ok(format!("{scheme}://{host}")),
+        Some(port) if port == default_port => Ok(format!("{scheme}://{host}")),
+        Some(port) => match port.parse::<u16>() {
+            Ok(n) if n > 0 => Ok(format!("{scheme}://{host}:{n}")),
+            _ => Err(format!("{port:?} is not a port (1 to 65535)")),
+        },
     }
 }
 
@@ -575,8 +637,21 @@ fn serve(cli: Cli) -> ExitCode {
             return ExitCode::from(EXIT_BAD_CONFIG);
         }
     };
+    // The parser has trimmed and normalised each; an empty one (an empty variable) is
+    // none, and `*` means every origin, which is the default, but only on its own.
+    let listed: Vec<&String> = cli.cors_origins.iter().filter(|o| !o.is_empty()).collect();
+    let listed = match listed.as_slice() {
+        [only] if only.as_str() == "*" => Vec::new(),
+        many if many.iter().any(|o| o.as_str() == "*") => {
+            eprintln!(
+                "podmeta: --cors-origin: `*` (every origin) cannot be listed beside other origins"
+            );
+            return ExitCode::from(EXIT_BAD_CONFIG);
+        }
+        many => many.to_vec(),
+    };
     let mut cors_origins = Vec::new();
-    for origin in &cli.cors_origins {
+    for origin in listed {
         match HeaderValue::try_from(origin.as_str()) {
             Ok(v) => cors_origins.push(v),
             Err(_) => {
@@ -689,6 +764,35 @@ fn serve(cli: Cli) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cors_origin_is_taken_as_a_browser_sends_it_or_refused() {
+        for (given, taken) in [
+            ("https://a.example", "https://a.example"),
+            (" https://a.example ", "https://a.example"),
+            ("https://A.Example:443", "https://a.example"),
+            ("http://a.example:80", "http://a.example"),
+            ("http://localhost:5173", "http://localhost:5173"),
+            ("http://[::1]:8080", "http://[::1]:8080"),
+            ("*", "*"),
+            ("", ""),
+        ] {
+            assert_eq!(cors_origin(given).as_deref(), Ok(taken), "{given:?}");
+        }
+        for refused in [
+            "https://a.example/",
+            "https://a.example/path",
+            "https://user@a.example",
+            "a.example",
+            "ftp://a.example",
+            "https://a.example:0",
+            "https://a.example:99999",
+            "https://a exa.mple",
+            "https://",
+        ] {
+            assert!(cors_origin(refused).is_err(), "{refused:?} was taken");
+        }
+    }
 
     #[test]
     fn the_check_summary_names_every_pod_of_a_small_table_and_ten_of_a_big_one() {

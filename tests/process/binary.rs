@@ -375,3 +375,54 @@ fn a_table_swapped_for_a_fifo_fails_its_reload_and_blocks_nothing() {
     podmeta.signal("TERM");
     assert_eq!(podmeta.wait_exit(Duration::from_secs(5)).code(), Some(0));
 }
+
+/// The `access-control-allow-origin` a running podmeta gives a GET from `origin`.
+fn allowed_origin(podmeta: &Podmeta, origin: &str) -> Option<String> {
+    let response = podmeta.request(&format!(
+        "GET /pods/eu1 HTTP/1.1\r\nHost: x\r\nOrigin: {origin}\r\nConnection: close\r\n\r\n"
+    ));
+    response
+        .lines()
+        .find_map(|l| l.strip_prefix("access-control-allow-origin: "))
+        .map(str::to_owned)
+}
+
+#[test]
+fn a_cors_origin_of_star_alone_allows_every_origin() {
+    let podmeta = Podmeta::start(&["--cors-origin", "*"]);
+    assert_eq!(
+        allowed_origin(&podmeta, "https://any.example").as_deref(),
+        Some("*")
+    );
+}
+
+#[test]
+fn cors_origins_from_the_environment_are_trimmed_and_an_empty_variable_is_unset() {
+    let listed = Podmeta::start_after(
+        "export PODMETA_CORS_ORIGINS='https://a.example, https://b.example:443'",
+        &[],
+    );
+    for origin in ["https://a.example", "https://b.example"] {
+        assert_eq!(allowed_origin(&listed, origin).as_deref(), Some(origin));
+    }
+    assert_eq!(allowed_origin(&listed, "https://c.example"), None);
+    let empty = Podmeta::start_after("export PODMETA_CORS_ORIGINS=", &[]);
+    assert_eq!(
+        allowed_origin(&empty, "https://c.example").as_deref(),
+        Some("*")
+    );
+}
+
+#[test]
+fn a_cors_origin_that_could_never_match_is_a_usage_error_naming_the_flag() {
+    for args in [
+        &["--cors-origin", "https://a.example/"][..],
+        &["--cors-origin", "a.example"][..],
+        &["--cors-origin", "*", "--cors-origin", "https://a.example"][..],
+    ] {
+        let output = Command::new(BIN).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("--cors-origin"), "{args:?}: {stderr}");
+    }
+}
