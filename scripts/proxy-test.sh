@@ -10,7 +10,8 @@
 #    load on 16 connections; each replica in turn sent SIGTERM and started again. With
 #    --shutdown-delay 2s: 0 failures, and each stopped replica exits 0 within delay plus
 #    shutdown timeout. The same rollout without the delay runs first, as the control,
-#    and must lose requests: that is what shows the test can fail.
+#    and must lose requests (in one of three tries): that is what shows the test can
+#    fail.
 #
 # Installs nginx, haproxy and wrk from Debian if missing. Loopback only; every run and
 # wait is bounded; everything started is stopped on exit.
@@ -215,9 +216,14 @@ rollout() {
 }
 
 echo "--- a rolling restart behind HAProxy (checks /readyz every 250 ms), POST on 16 connections"
-rollout 0s
-echo "without a delay (the control): $rollout_failed of $rollout_requests requests failed"
-control_failed="$rollout_failed"
+# The control loses requests to a race, a few each time: it gets three tries to show it.
+control_failed=0
+for attempt in 1 2 3; do
+  rollout 0s
+  echo "without a delay (the control, try $attempt): $rollout_failed of $rollout_requests requests failed"
+  control_failed="$rollout_failed"
+  [ "$control_failed" -eq 0 ] || break
+done
 rollout 2s
 echo "with --shutdown-delay 2s:       $rollout_failed of $rollout_requests requests failed"
 [ "$rollout_requests" -gt 0 ] && [ "$rollout_failed" -eq 0 ] || status=1
