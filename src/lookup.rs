@@ -282,9 +282,11 @@ impl LookupQuery {
 
     /// `value` as a `kind`, or what is wrong with it, quoting it if `echo`.
     fn checked(kind: LookupKind, value: &str, echo: bool) -> Result<Self, String> {
+        // A URL's userinfo may be a credential: never repeated.
+        let shown = without_userinfo(value);
         let expected = |what: &str| {
             if echo {
-                format!("expected {what}, got {}", crate::problem::quote(value))
+                format!("expected {what}, got {}", crate::problem::quote(&shown))
             } else {
                 format!("expected {what}")
             }
@@ -351,8 +353,14 @@ fn normalise_host(value: &str) -> Option<String> {
     is_hostname(&host).then_some(host)
 }
 
-/// The host of an absolute URL (`scheme://[user@]host[:port][/…][?…][#…]`).
+/// The host of an absolute URL (`scheme://[user@]host[:port][/…][?…][#…]`). A backslash
+/// anywhere, or a character RFC 3986 does not allow in an authority, makes it no URL:
+/// a browser (the WHATWG URL standard) reads `https://evil.example\@app.eu1…` as a URL
+/// of evil.example, whose pod this must not answer.
 fn url_host(value: &str) -> Option<String> {
+    if value.contains('\\') {
+        return None;
+    }
     let (scheme, rest) = value.split_once("://")?;
     let scheme_ok = scheme
         .bytes()
@@ -362,8 +370,42 @@ fn url_host(value: &str) -> Option<String> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
     let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    if !authority.bytes().all(is_authority_byte) {
+        return None;
+    }
     let host_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     scheme_ok.then(|| normalise_host(host_port)).flatten()
+}
+
+/// RFC 3986's authority characters: unreserved, `%` of pct-encoded, sub-delims, `:`, `@`,
+/// and the brackets of an IP literal.
+fn is_authority_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=:@[]".contains(&b)
+}
+
+/// Where a URL's userinfo is, with its `@` (`user:password@`), if it has one. The Events
+/// API takes the API key as the user name and the secret as the password, so a pasted URL
+/// may hold both. It ends at the authority's last `@`, as a browser reads it.
+fn userinfo(value: &str) -> Option<std::ops::Range<usize>> {
+    let start = value.find("://")? + 3;
+    let rest = &value[start..];
+    let authority = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let at = rest[..authority].rfind('@')?;
+    Some(start..start + at + 1)
+}
+
+/// Whether a URL holds userinfo, which may be a credential: its answer must not be
+/// cached, and nothing may repeat it.
+pub fn url_has_userinfo(value: &str) -> bool {
+    userinfo(value).is_some()
+}
+
+/// `value` with its userinfo, if any, left out: what an error may repeat of a URL.
+fn without_userinfo(value: &str) -> std::borrow::Cow<'_, str> {
+    match userinfo(value) {
+        Some(range) => format!("{}{}", &value[..range.start], &value[range.end..]).into(),
+        None => value.into(),
+    }
 }
 
 /// The pod prefix of an API key: the part before its first `-`, lower-cased, when that

@@ -174,10 +174,13 @@ pub(super) async fn lookup(
     let Query(pairs) = query?;
     let query = LookupQuery::parse(&pairs)?;
     let mut response = state.catalog().lookup(&query)?.into_response();
-    let may_hold_a_key =
-        query.kind() == LookupKind::ApiKey || pairs.first().is_some_and(|(name, _)| name == "q");
+    let may_hold_a_key = query.kind() == LookupKind::ApiKey
+        || pairs.first().is_some_and(|(name, value)| {
+            name == "q" || (name == "url" && crate::lookup::url_has_userinfo(value))
+        });
     if may_hold_a_key {
-        // The URL holds half a credential, or may (`q` takes whatever is pasted): no
+        // The URL holds half a credential (a key, or a URL's user:password@), or may
+        // (`q` takes whatever is pasted): no
         // shared cache may keep it, and no browser cache either. The envelope keeps a
         // Cache-Control a handler has set.
         response.headers_mut().insert(

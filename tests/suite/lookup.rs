@@ -493,3 +493,62 @@ async fn post_lookup_refuses_what_is_not_one_q_and_never_repeats_it() {
         .await;
     unlabelled.problem(415);
 }
+
+#[tokio::test]
+async fn a_url_with_a_password_is_answered_uncached_and_never_repeated() {
+    let app = spawn_app();
+    // The Events API takes the key as the user name and the secret as the password.
+    let url = "https://eu1-KEY:SECRET@s2s.eu1.mparticle.com/v2/events";
+    assert_eq!(lookup(&app, &format!("url={url}"), "url").await, ["eu1"]);
+    let response = app.get(&format!("/lookup?url={url}")).await;
+    assert_eq!(response.headers["cache-control"], "private, no-store");
+    // Without userinfo the answer is a public resource, as before.
+    let response = app
+        .get("/lookup?url=https://s2s.eu1.mparticle.com/v2/events")
+        .await;
+    assert_ne!(response.headers["cache-control"], "private, no-store");
+    // An error quotes the URL without its userinfo.
+    for query in [
+        "url=https://eu1-KEY:SECRET@bad_host/v2/events",
+        "q=https://eu1-KEY:SECRET@bad_host/v2/events",
+    ] {
+        let response = app.get(&format!("/lookup?{query}")).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{query}");
+        let text = response.text();
+        assert!(
+            !text.contains("SECRET") && !text.contains("KEY"),
+            "{query}: {text}"
+        );
+    }
+    let detail = bad(&app, "url=https://eu1-KEY:SECRET@bad_host/v2/events").await;
+    assert!(
+        detail["detail"]
+            .as_str()
+            .unwrap()
+            .contains("https://bad_host/v2/events"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn a_url_with_a_backslash_or_a_character_no_authority_may_hold_is_refused() {
+    let app = spawn_app();
+    // A browser goes to evil.example with this one, whatever follows the `@`.
+    for query in [
+        "url=https://evil.example%5C@app.eu1.mparticle.com/",
+        "q=https://evil.example%5C@app.eu1.mparticle.com/",
+        "url=https://app.eu1.mparticle.com/%5Cpath",
+        "url=https://evil.example%5E@app.eu1.mparticle.com/",
+        "url=https://evil%20example@app.eu1.mparticle.com/",
+    ] {
+        let response = app.get(&format!("/lookup?{query}")).await;
+        assert_eq!(
+            response.status,
+            StatusCode::BAD_REQUEST,
+            "{query}: {}",
+            response.text()
+        );
+    }
+    // An API key may hold a backslash: q reads it as a key, not a URL.
+    assert_eq!(lookup(&app, "q=eu1-ab%5Ccd", "api_key").await, ["eu1"]);
+}
