@@ -192,6 +192,10 @@ impl Table {
             source: name.to_owned(),
             problems,
         };
+        let invisible = invisible_characters(text);
+        if !invisible.is_empty() {
+            return Err(error(invisible));
+        }
         let deserializer = toml::Deserializer::parse(text)
             .map_err(|e| error(vec![Problem::from_toml(text, None, &e)]))?;
         let file: TableFile = serde_path_to_error::deserialize(deserializer).map_err(|e| {
@@ -511,6 +515,65 @@ impl Problem {
     }
 }
 
+/// Whether `c` is invisible or changes the direction of the text around it: Unicode's
+/// format characters (general category Cf), which include every bidirectional control
+/// (U+202A to U+202E, U+2066 to U+2069, U+200E, U+200F, U+061C) and the zero-width ones
+/// (U+200B to U+200D, U+2060, U+FEFF). The table's text is shown to people, on the setup
+/// page and in documents they paste: it must read as what it is.
+fn is_invisible(c: char) -> bool {
+    matches!(u32::from(c),
+        0x00AD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2
+        | 0x180E | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F
+        | 0xFEFF | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F
+        | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F)
+}
+
+/// The most invisible characters reported one by one; the rest are counted.
+const MOST_INVISIBLE_REPORTED: usize = 20;
+
+/// A problem for each invisible or direction-changing character of `text`, at its line
+/// and column, with the line quoted so that it shows (`<U+202E>`). A byte-order mark
+/// that begins the file is not text and is let through.
+fn invisible_characters(text: &str) -> Vec<Problem> {
+    let found: Vec<(usize, char)> = text
+        .char_indices()
+        .filter(|&(i, c)| is_invisible(c) && !(i == 0 && c == '\u{FEFF}'))
+        .collect();
+    let mut problems: Vec<Problem> = found
+        .iter()
+        .take(MOST_INVISIBLE_REPORTED)
+        .map(|&(offset, c)| {
+            let (line, col) = line_col(text, offset);
+            let shown: String = text
+                .lines()
+                .nth(line - 1)
+                .unwrap_or_default()
+                .chars()
+                .map(|c| match is_invisible(c) {
+                    true => format!("<U+{:04X}>", u32::from(c)),
+                    false => c.to_string(),
+                })
+                .collect();
+            Problem {
+                line_col: Some((line, col)),
+                path: None,
+                message: format!(
+                    "an invisible or direction-changing character, U+{:04X}: the table's text is shown to people and must read as what it is; remove it",
+                    u32::from(c)
+                ),
+                quoted_line: Some(shown),
+            }
+        })
+        .collect();
+    if found.len() > MOST_INVISIBLE_REPORTED {
+        problems.push(Problem::plain(format!(
+            "and {} more invisible or direction-changing characters",
+            found.len() - MOST_INVISIBLE_REPORTED
+        )));
+    }
+    problems
+}
+
 /// 1-based line and column (in characters) of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -549,6 +612,36 @@ impl std::error::Error for LoadError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_and_direction_changing_characters_are_refused_at_their_line_and_column() {
+        for (sneaked, code) in [
+            ("United \u{202E}setatS", "U+202E"),
+            ("United\u{200B} States", "U+200B"),
+            ("\u{2066}United States\u{2069}", "U+2066"),
+            ("United States\u{00AD}", "U+00AD"),
+        ] {
+            let text = BUILTIN_TOML.replacen("\"United States\"", &format!("\"{sneaked}\""), 1);
+            let err = Table::from_toml("t.toml", &text).unwrap_err();
+            let first = &err.problems[0];
+            let line = BUILTIN_TOML
+                .lines()
+                .position(|l| l.contains("\"United States\""))
+                .unwrap()
+                + 1;
+            assert_eq!(first.line_col.map(|(l, _)| l), Some(line), "{sneaked:?}");
+            assert!(first.message.contains(code), "{}", first.message);
+            // The quoted line shows the character rather than obeying it.
+            let quoted = first.quoted_line.as_deref().unwrap();
+            assert!(quoted.contains(&format!("<{code}>")), "{quoted}");
+            assert!(!quoted.chars().any(is_invisible), "{quoted:?}");
+        }
+        // Text of other scripts is text.
+        let text = BUILTIN_TOML.replacen("\"United States\"", "\"São Paulo, 東京\"", 1);
+        assert!(Table::from_toml("t.toml", &text).is_ok());
+        // A byte-order mark that begins the file is not text.
+        assert!(Table::from_toml("t.toml", &format!("\u{FEFF}{BUILTIN_TOML}")).is_ok());
+    }
 
     fn load(text: &str) -> Result<Table, LoadError> {
         Table::from_toml("pods.toml", text)
