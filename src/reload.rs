@@ -2,7 +2,8 @@
 //!
 //! The directory is watched, not the file, so that an editor's save-by-rename and a
 //! Kubernetes ConfigMap's symlink swap (`..data` → a new timestamped directory) are both
-//! seen. A reload loads and validates the whole file; only a valid table is swapped in,
+//! seen; so is the directory the path resolves into, when a symlink leads elsewhere,
+//! resolved again after every change. A reload loads and validates the whole file; only a valid table is swapped in,
 //! whole, and requests in flight finish on the table they started with. A bad file is
 //! logged with its line and counted, and the old table keeps serving.
 
@@ -91,19 +92,70 @@ const SETTLE: Duration = Duration::from_millis(100);
 /// signal or a change right after start-up is seen (and a SIGHUP never ends the process).
 pub fn watch(state: AppState, path: PathBuf) -> tokio::task::JoinHandle<()> {
     let (tx, rx) = mpsc::channel::<Trigger>(64);
-    let watcher = watch_directory(&path, tx.clone());
+    let mut watched = Watched {
+        watcher: watch_directory(&path, tx.clone()),
+        target: None,
+    };
+    watched.follow_target(&path);
     spawn_sighup_listener(tx);
-    tokio::spawn(reload_on_trigger(state, path, rx, watcher))
+    tokio::spawn(reload_on_trigger(state, path, rx, watched))
+}
+
+/// The watch of the table's directory, and of the directory its path resolves into when
+/// that is another (a symlink to `/elsewhere/A.toml`: an edit of A.toml happens there).
+struct Watched {
+    watcher: Option<notify::RecommendedWatcher>,
+    /// The other directory watched, if any.
+    target: Option<PathBuf>,
+}
+
+impl Watched {
+    /// Watches the directory `path` now resolves into, if it is not the path's own, in
+    /// place of the one watched before: the link and its target may both be replaced.
+    fn follow_target(&mut self, path: &Path) {
+        let Some(watcher) = self.watcher.as_mut() else {
+            return;
+        };
+        let resolved_dir = |p: &Path| {
+            std::fs::canonicalize(p)
+                .ok()?
+                .parent()
+                .map(Path::to_path_buf)
+        };
+        let own = std::fs::canonicalize(own_directory(path)).ok();
+        let target = resolved_dir(path).filter(|dir| Some(dir) != own.as_ref());
+        if target == self.target {
+            return;
+        }
+        if let Some(old) = self.target.take() {
+            // Gone already, perhaps: a ConfigMap's old directory is removed.
+            let _ = watcher.unwatch(&old);
+        }
+        if let Some(dir) = target {
+            match watcher.watch(&dir, RecursiveMode::NonRecursive) {
+                Ok(()) => {
+                    tracing::info!(directory = %dir.display(), "watching the directory the table's path resolves into");
+                    self.target = Some(dir);
+                }
+                Err(e) => tracing::warn!(
+                    directory = %dir.display(),
+                    error = %e,
+                    "cannot watch the directory the table's path resolves into; reload with SIGHUP"
+                ),
+            }
+        }
+    }
 }
 
 async fn reload_on_trigger(
     state: AppState,
     path: PathBuf,
     mut rx: mpsc::Receiver<Trigger>,
-    // The watcher lives as long as this task: dropping it stops the watching.
-    _watcher: Option<notify::RecommendedWatcher>,
+    // The watches live as long as this task: dropping them stops the watching.
+    mut watched: Watched,
 ) {
     while let Some(first) = rx.recv().await {
+        watched.follow_target(&path);
         tokio::time::sleep(SETTLE).await;
         let mut force = first == Trigger::Signal;
         while let Ok(more) = rx.try_recv() {
@@ -136,11 +188,16 @@ async fn reload_on_trigger(
     }
 }
 
-fn watch_directory(path: &Path, tx: mpsc::Sender<Trigger>) -> Option<notify::RecommendedWatcher> {
-    let dir = match path.parent() {
+/// The directory a table path names, `.` for a bare file name.
+fn own_directory(path: &Path) -> PathBuf {
+    match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
-    };
+    }
+}
+
+fn watch_directory(path: &Path, tx: mpsc::Sender<Trigger>) -> Option<notify::RecommendedWatcher> {
+    let dir = own_directory(path);
     let handler = move |event: notify::Result<notify::Event>| {
         // Our own reads of the file are access events; only changes count.
         if let Ok(event) = event

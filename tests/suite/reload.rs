@@ -173,3 +173,28 @@ async fn a_reload_swaps_the_whole_table_and_requests_keep_the_one_they_began_wit
         "Europa"
     );
 }
+
+#[tokio::test]
+async fn an_edit_of_a_symlinked_tables_target_in_another_directory_is_seen() {
+    use std::os::unix::fs::symlink;
+    let (_elsewhere, target) = table_in_temp_dir();
+    let here = tempfile::tempdir().unwrap();
+    let link = here.path().join("pods.toml");
+    symlink(&target, &link).unwrap();
+    let app = watched_app(&link);
+    settle().await;
+    std::fs::write(&target, BUILTIN_TOML.replace("\"Europe\"", "\"Europa\"")).unwrap();
+    wait_for_location(&app, "Europa").await;
+    // The link pointed at another file in a third directory: that one is followed now.
+    let (_third, moved) = table_in_temp_dir();
+    std::fs::write(&moved, BUILTIN_TOML.replace("\"Europe\"", "\"Eurozone\"")).unwrap();
+    std::fs::remove_file(&link).unwrap();
+    symlink(&moved, &link).unwrap();
+    wait_for_location(&app, "Eurozone").await;
+    std::fs::write(
+        &moved,
+        BUILTIN_TOML.replace("\"Europe\"", "\"Europe (EU1)\""),
+    )
+    .unwrap();
+    wait_for_location(&app, "Europe (EU1)").await;
+}
