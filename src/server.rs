@@ -164,13 +164,16 @@ pub async fn serve(
         },
     );
     let mut accepting = std::pin::pin!(accepting);
+    // Whether the accept loop has returned on its own (its pool closed): a finished
+    // future must not be polled again.
+    let mut accepting_ended = false;
     tokio::select! {
-        () = &mut accepting => {}
+        () = &mut accepting => accepting_ended = true,
         () = next_signal(&mut signals) => {}
     }
     state.start_draining();
     let delay = settings.shutdown_delay;
-    if !delay.is_zero() {
+    if !delay.is_zero() && !accepting_ended {
         pool.retire_all();
         if let Some((admin_pool, _, _)) = &admin {
             admin_pool.retire_all();
@@ -180,13 +183,15 @@ pub async fn serve(
             "shutdown delay: not ready; still serving, each response with Connection: close"
         );
         tokio::select! {
-            () = &mut accepting => {}
+            () = &mut accepting => accepting_ended = true,
             () = tokio::time::sleep(delay) => {}
             () = next_signal(&mut signals) => tracing::info!("a second signal: the delay ends now"),
         }
     }
     let _ = stop_accepting.send(());
-    accepting.await;
+    if !accepting_ended {
+        accepting.await;
+    }
     tracing::info!(
         timeout_s = settings.shutdown_timeout.as_secs_f64(),
         "shutting down: not ready, no longer accepting, finishing requests in flight"
