@@ -70,15 +70,15 @@ pub struct Limits {
 
 /// At the cap, an idle connection is closed to make room only once it has been idle this
 /// long.
-pub const IDLE_FLOOR: Duration = Duration::from_secs(1);
+const IDLE_FLOOR: Duration = Duration::from_secs(1);
 
 /// The soft limit, in percent of the cap: each connection accepted past it is told to
 /// retire at its next response.
-pub const SOFT_LIMIT_PERCENT: usize = 90;
+const SOFT_LIMIT_PERCENT: usize = 90;
 
 /// An episode above the soft limit ends once fewer than this percentage of the cap are
 /// open.
-pub const SOFT_RESUME_PERCENT: usize = 85;
+const SOFT_RESUME_PERCENT: usize = 85;
 
 /// The response header that tells a client how long its idle connection is kept.
 const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");

@@ -246,6 +246,17 @@ fn keep_alive_header(response: &str) -> Option<&str> {
         .find_map(|l| l.strip_prefix("keep-alive: "))
 }
 
+/// Sends a GET on `stream`, which must be answered 200 with `Connection: close` and no
+/// `Keep-Alive`, and then closed: the connection retired at a response boundary.
+async fn answered_and_retired(stream: &mut TcpStream) {
+    let response = get(stream, "/pods/eu1").await;
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    assert!(says_close(&response), "{response}");
+    assert_eq!(keep_alive_header(&response), None, "{response}");
+    let (_, closed) = read_until_closed(stream, HEADER_READ).await;
+    assert!(closed.is_some(), "still open after Connection: close");
+}
+
 /// The soft limit of a cap of [`CAP`]: 90 % of it.
 const SOFT: usize = CAP * 9 / 10;
 
@@ -309,12 +320,7 @@ async fn above_the_soft_limit_each_new_connection_closes_after_its_first_respons
     let mut pooled = kept_alive(&server, SOFT).await;
     // One past the soft limit: answered, told to close, and closed.
     let mut extra = TcpStream::connect(server.addr).await.unwrap();
-    let response = get(&mut extra, "/pods/eu1").await;
-    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
-    assert!(says_close(&response), "{response}");
-    assert_eq!(keep_alive_header(&response), None, "{response}");
-    let (_, closed) = read_until_closed(&mut extra, HEADER_READ).await;
-    assert!(closed.is_some(), "still open after Connection: close");
+    answered_and_retired(&mut extra).await;
     // The pooled ones keep their connections: only the excess goes.
     for stream in &mut pooled {
         let response = get(stream, "/healthz").await;
@@ -510,12 +516,7 @@ async fn during_the_shutdown_delay_podmeta_serves_not_ready_and_each_response_sa
     }
     assert!(looks >= 5, "looked {looks} times");
     // A pooled connection's next response retires it, at a response boundary.
-    let response = get(&mut pooled, "/pods/eu1").await;
-    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
-    assert!(says_close(&response), "{response}");
-    assert_eq!(keep_alive_header(&response), None, "{response}");
-    let (_, closed) = read_until_closed(&mut pooled, HEADER_READ).await;
-    assert!(closed.is_some(), "still open after Connection: close");
+    answered_and_retired(&mut pooled).await;
     // After the delay: no longer accepting, and stopped.
     let task = tokio::time::timeout(DELAY * 2, async {
         let mut server = server;
