@@ -63,15 +63,17 @@ fn reverse_lookup(c: &mut Criterion) {
         c.bench_function(&format!("reverse lookup: {name}={value}"), |b| {
             b.iter(|| {
                 let query = LookupQuery::parse(black_box(&pairs)).expect("well formed");
-                catalog.lookup(&query).map(|r| r.body().len())
+                catalog
+                    .lookup_json(&query, podmeta::Style::Pretty)
+                    .map(|b| b.len())
             })
         });
     }
 }
 
-/// The fast path's answer to `GET /pods/eu1` as a request from a pool would make it, in
-/// process: no socket, no access log (no subscriber), the metrics counted.
-fn fast_path(c: &mut Criterion) {
+/// The answer to `GET /pods/eu1` as a request from a pool would make it, in process: no
+/// socket, no access log (no subscriber), the metrics counted.
+fn prerendered(c: &mut Criterion) {
     use tower::Service as _;
     let catalog = Catalog::new(Table::builtin().expect("the built-in table loads"));
     let mut app = podmeta::app(podmeta::AppState::new(catalog));
@@ -81,7 +83,7 @@ fn fast_path(c: &mut Criterion) {
             .body(axum::body::Body::empty())
             .expect("a valid request")
     };
-    c.bench_function("fast path: GET /pods/eu1, request to response", |b| {
+    c.bench_function("GET /pods/eu1, request to response", |b| {
         b.iter_batched(
             request,
             |request| {
@@ -95,25 +97,20 @@ fn fast_path(c: &mut Criterion) {
     });
 }
 
-/// `POST /pods/eu1/bucket-policy` in process, by the application's POST path and by the
-/// router: every layer as served, the JSON log as served (written to nowhere), on a
-/// current-thread runtime.
+/// `POST /pods/eu1/bucket-policy` in process: every layer as served, the JSON log as served
+/// (written to nowhere), on a current-thread runtime.
 fn posted_bucket_policy(c: &mut Criterion) {
     use tower::Service as _;
     let (writer, _flush) = podmeta::batch_writer(std::io::sink());
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter("info")
-        .with_writer(writer.clone())
+        .with_writer(writer)
         .fmt_fields(podmeta::JsonObjectFields)
         .event_format(podmeta::JsonLines)
         .finish();
     let _default = tracing::subscriber::set_default(subscriber);
-    let settings = podmeta::HttpSettings {
-        access_log: podmeta::AccessLog::Json(writer),
-        ..podmeta::HttpSettings::default()
-    };
     let catalog = Catalog::new(Table::builtin().expect("the built-in table loads"));
-    let state = podmeta::AppState::with_settings(catalog, settings);
+    let state = podmeta::AppState::new(catalog);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
@@ -127,19 +124,11 @@ fn posted_bucket_policy(c: &mut Criterion) {
             ))
             .expect("a valid request")
     };
-    let mut app = podmeta::app(state.clone());
+    let mut app = podmeta::app(state);
     c.bench_function("POST /pods/eu1/bucket-policy, request to response", |b| {
         b.iter_batched(
             request,
             |request| black_box(runtime.block_on(app.call(request))),
-            criterion::BatchSize::SmallInput,
-        )
-    });
-    let mut router = podmeta::router(state);
-    c.bench_function("POST /pods/eu1/bucket-policy through the router", |b| {
-        b.iter_batched(
-            request,
-            |request| black_box(runtime.block_on(router.call(request))),
             criterion::BatchSize::SmallInput,
         )
     });
@@ -150,7 +139,7 @@ criterion_group!(
     pod_lookup,
     bucket_policy,
     reverse_lookup,
-    fast_path,
+    prerendered,
     posted_bucket_policy
 );
 criterion_main!(benches);

@@ -7,8 +7,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::domain::quote;
 use crate::domain::{BucketPrefix, is_bucket_byte};
-use crate::problem::{ApiError, Violation, quote};
 
 /// A bucket name that keeps every S3 naming rule and begins with the forwarding prefix.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,30 +40,9 @@ impl BucketName {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidBucketName {
     /// The name as given, quoted and cut.
-    given: String,
-    prefix: BucketPrefix,
+    pub(crate) given: String,
+    pub(crate) prefix: BucketPrefix,
     pub rules: Vec<BucketRule>,
-}
-
-impl From<InvalidBucketName> for ApiError {
-    fn from(e: InvalidBucketName) -> Self {
-        let n = e.rules.len();
-        let sentences: Vec<String> = e.rules.iter().map(|r| r.describe(&e.prefix)).collect();
-        Self::Invalid {
-            detail: format!(
-                "The bucket name {} breaks {n} rule{}: {}.",
-                e.given,
-                if n == 1 { "" } else { "s" },
-                sentences.join("; ")
-            ),
-            errors: e
-                .rules
-                .iter()
-                .zip(sentences)
-                .map(|(rule, sentence)| Violation::pointer("#/bucket", &rule.to_string(), sentence))
-                .collect(),
-        }
-    }
 }
 
 /// One naming rule of S3 general-purpose buckets, or of mParticle's forwarding buckets.

@@ -5,7 +5,7 @@
 //! time, and a GET request only picks the right bytes. A reload builds a whole new
 //! catalog and swaps it in; nothing here is ever mutated.
 //!
-//! The answers are free of HTTP: the handlers and the command line (`podmeta get`,
+//! The answers are free of HTTP (bytes, ETag strings and codings): the handlers and the command line (`podmeta get`,
 //! `podmeta bucket-policy`, …) call the same methods, so a command prints exactly the
 //! body of its route, or the same problem.
 
@@ -13,8 +13,6 @@ use std::io::Write;
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::Serialize;
 
@@ -22,10 +20,10 @@ use crate::domain::{
     AwsRegion, BucketPrefix, HttpsUrl, IamRoleArn, Label, LambdaAlias, LambdaFunctionName,
     NonEmpty, PodId,
 };
-use crate::http::encoding::Encoding;
+use crate::json::Style;
 use crate::lookup::{LookupIndex, LookupKind, LookupQuery};
 use crate::problem::ApiError;
-use crate::render::{self, Style};
+use crate::render;
 use crate::rules::LambdaArnParams;
 use crate::sdk::{ServerSdk, direct_routing_host};
 use crate::table::{EventsApi, Pod, Sftp, Table};
@@ -47,7 +45,7 @@ pub enum Part {
 }
 
 impl Part {
-    const ALL: [Part; 8] = [
+    pub const ALL: [Part; 8] = [
         Part::Whole,
         Part::Login,
         Part::EventsApi,
@@ -59,50 +57,28 @@ impl Part {
     ];
 }
 
-/// A JSON body, with its strong ETag if it is a resource, ready to send: the one way a
-/// JSON answer is made.
-#[derive(Debug, Clone)]
-pub struct Rendered {
-    body: Bytes,
-    etag: Option<HeaderValue>,
+/// A content coding a resource is kept in, ordered from least to most preferred.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Encoding {
+    Identity,
+    Gzip,
+    Br,
 }
 
-impl Rendered {
-    /// Wraps a JSON body, hashing it for its ETag.
-    pub fn json(body: impl Into<Bytes>) -> Self {
-        let body = body.into();
-        let etag = Some(crate::digest::etag_header(&body));
-        Self { body, etag }
-    }
+impl Encoding {
+    /// The codings with a variant of their own, besides the identity.
+    pub const COMPRESSED: [Encoding; 2] = [Encoding::Gzip, Encoding::Br];
 
-    /// Wraps the JSON answer to a POST: no ETag, since it describes no resource that a GET
-    /// could fetch.
-    pub fn posted(body: impl Into<Bytes>) -> Self {
-        Self {
-            body: body.into(),
-            etag: None,
+    /// Every coding, as [`Encoding`] orders them.
+    pub const ALL: [Encoding; 3] = [Encoding::Identity, Encoding::Gzip, Encoding::Br];
+
+    /// The token, as in `Content-Encoding` and in the ETag's suffix.
+    pub fn token(self) -> &'static str {
+        match self {
+            Encoding::Identity => "identity",
+            Encoding::Gzip => "gzip",
+            Encoding::Br => "br",
         }
-    }
-
-    pub fn body(&self) -> &Bytes {
-        &self.body
-    }
-}
-
-impl IntoResponse for Rendered {
-    fn into_response(self) -> Response {
-        let mut response = (
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            self.body,
-        )
-            .into_response();
-        if let Some(etag) = self.etag {
-            response.headers_mut().insert(header::ETAG, etag);
-        }
-        response
     }
 }
 
@@ -123,14 +99,14 @@ pub struct Variant {
     pub body: Bytes,
     /// For a compressed variant, the identity's ETag with the coding appended (`"abc"` →
     /// `"abc-gzip"`), as Apache does: a strong ETag names exact bytes.
-    pub etag: HeaderValue,
+    pub etag: String,
     /// The coding of `body`: the one asked for, or the identity if compressing failed.
     pub encoding: Encoding,
 }
 
 impl Resource {
     fn json(body: Bytes) -> Self {
-        let etag = crate::digest::etag_header(&body);
+        let etag = crate::digest::etag(&body);
         Self {
             identity: Variant {
                 body,
@@ -152,14 +128,13 @@ impl Resource {
         };
         slot.get_or_init(|| {
             let identity = &self.identity;
-            let tagged = crate::digest::etag_for_encoding(&identity.etag, encoding.token());
-            match (compress(encoding, &identity.body), tagged) {
-                (Some(body), Some(etag)) => Variant {
+            match compress(encoding, &identity.body) {
+                Some(body) => Variant {
+                    etag: crate::digest::etag_for_encoding(&identity.etag, encoding.token()),
                     body,
-                    etag,
                     encoding,
                 },
-                _ => Variant {
+                None => Variant {
                     body: identity.body.clone(),
                     etag: identity.etag.clone(),
                     encoding: Encoding::Identity,
@@ -318,16 +293,16 @@ impl Catalog {
             .ok_or_else(|| ApiError::Invalid {
                 detail: format!(
                     "There is no server SDK {} that needs its pod set. They are: {}.",
-                    crate::problem::quote(sdk),
+                    crate::domain::quote(sdk),
                     known.join(", ")
                 ),
-                errors: vec![crate::problem::Violation::parameter(
+                errors: vec![crate::domain::Violation::parameter(
                     "sdk",
                     "known-sdk",
                     format!(
                         "expected one of {}, got {}",
                         known.join(", "),
-                        crate::problem::quote(sdk)
+                        crate::domain::quote(sdk)
                     ),
                 )],
             })
@@ -335,11 +310,6 @@ impl Catalog {
 
     /// Answers a reverse lookup: the pods that match, or the 404 that says none does
     /// and, where it can, why.
-    pub fn lookup(&self, query: &LookupQuery) -> Result<Rendered, ApiError> {
-        self.lookup_json(query, Style::Pretty).map(Rendered::json)
-    }
-
-    /// [`Catalog::lookup`]'s body in `style`.
     pub fn lookup_json(&self, query: &LookupQuery, style: Style) -> Result<Bytes, ApiError> {
         let positions = self.lookup.find(&self.table, query);
         if positions.is_empty() {
@@ -444,12 +414,8 @@ fn render_part(table: &Table, pod: &Pod, part: Part, style: Style) -> Bytes {
 
 /// Resource bodies are pretty-printed with two spaces: people read them with curl, and
 /// the few bytes more cost nothing once they are pre-rendered.
-pub(crate) fn json<T: Serialize>(value: &T) -> Rendered {
-    Rendered::json(render_json(value, Style::Pretty))
-}
-
-fn render_json<T: Serialize>(value: &T, style: Style) -> Bytes {
-    render::to_json(value, style, b"  ").into()
+pub(crate) fn render_json<T: Serialize>(value: &T, style: Style) -> Bytes {
+    crate::json::to_json(value, style, b"  ").into()
 }
 
 /// `GET /pods`.

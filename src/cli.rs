@@ -21,8 +21,8 @@ use tracing_subscriber::EnvFilter;
 
 use crate::catalog::{Catalog, Part};
 use crate::commands::Command as Document;
+use crate::json::Style;
 use crate::lookup::LookupKind;
-use crate::render::Style;
 use crate::{AppState, HttpSettings, ServerSettings, Table};
 
 /// Exit code for a problem the API would answer with a 4xx.
@@ -612,18 +612,13 @@ fn serve(cli: Cli) -> ExitCode {
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer.clone());
-    let access_log = match format {
-        LogFormat::Text => {
-            logs.init();
-            crate::AccessLog::Tracing
-        }
-        LogFormat::Json => {
-            logs.fmt_fields(crate::JsonObjectFields)
-                .event_format(crate::JsonLines)
-                .init();
-            crate::AccessLog::Json(writer)
-        }
-    };
+    match format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs
+            .fmt_fields(crate::JsonObjectFields)
+            .event_format(crate::JsonLines)
+            .init(),
+    }
 
     // The table is loaded before the port is bound: a bad table never accepts a request.
     let table = match &cli.config {
@@ -664,7 +659,6 @@ fn serve(cli: Cli) -> ExitCode {
         cache_max_age: cli.cache_max_age,
         cors_origins,
         request_timeout: cli.request_timeout.into(),
-        access_log,
     };
     let fit = crate::capacity::fit(
         cli.max_connections,

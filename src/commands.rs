@@ -8,9 +8,9 @@
 use bytes::Bytes;
 
 use crate::catalog::{Catalog, Part};
+use crate::json::Style;
 use crate::lookup::{LookupKind, LookupQuery};
 use crate::problem::ApiError;
-use crate::render::Style;
 
 /// One question, as its route would be asked it. Pods are given as typed, in any letter
 /// case, and checked by the catalog, as a path's `{pod}` is.

@@ -38,6 +38,7 @@
 //! | idle | the response | keep-alive timeout | `idle` |
 
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -47,16 +48,40 @@ use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use atomic_waker::AtomicWaker;
+use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, Request, Response, Version, header};
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
-use prometheus::{Counter, IntCounter, IntGauge};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Sleep;
 
-use crate::http::App;
+use crate::metrics::ConnectionMetrics;
+
+/// What a connection serves: any hyper service of HTTP/1.1 requests.
+pub trait Service:
+    hyper::service::Service<
+        Request<Incoming>,
+        Response = Response<Body>,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Send
+    + 'static
+{
+}
+
+impl<S> Service for S where
+    S: hyper::service::Service<
+            Request<Incoming>,
+            Response = Response<Body>,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Send
+        + 'static
+{
+}
 
 /// How long a connection may take in each phase.
 #[derive(Debug, Clone, Copy)]
@@ -93,20 +118,6 @@ const EPISODE_QUIET: Duration = Duration::from_secs(1);
 
 /// `idle_since` of a connection that is not idle.
 const NOT_IDLE: u64 = u64::MAX;
-
-/// The metrics of one listener's connections, resolved once.
-#[derive(Clone)]
-pub struct ConnectionMetrics {
-    pub open: IntGauge,
-    pub cap: IntGauge,
-    pub accepted: IntCounter,
-    pub idle_closed: IntCounter,
-    pub shed: IntCounter,
-    pub at_cap_seconds: Counter,
-    pub timed_out_new: IntCounter,
-    pub timed_out_headers: IntCounter,
-    pub timed_out_idle: IntCounter,
-}
 
 /// The connections of one listener.
 pub struct Pool {
@@ -373,13 +384,16 @@ impl Pool {
     /// pool: an async fn would also keep its arguments, and a `select!` on a `Notify`
     /// its waiter, for as long as the connection is open (`bench/RESULTS.md`, memory per
     /// connection).
-    pub fn serve(
+    pub fn serve<S>(
         self: Arc<Self>,
         builder: &http1::Builder,
         permit: OwnedSemaphorePermit,
         stream: TcpStream,
-        app: App,
-    ) -> impl Future<Output = ()> + use<> {
+        app: S,
+    ) -> impl Future<Output = ()> + use<S>
+    where
+        S: Service,
+    {
         let registered = self.register(permit);
         let io = TimedIo::new(stream, registered.conn.clone(), self.clone());
         let service = Tracked {
@@ -417,16 +431,16 @@ impl Drop for Registered {
 
 pin_project_lite::pin_project! {
     /// A connection being served: it leaves the pool when this is dropped.
-    struct Serving {
+    struct Serving<S: Service> {
         #[pin]
-        connection: http1::Connection<TokioIo<TimedIo>, Tracked<App>>,
+        connection: http1::Connection<TokioIo<TimedIo>, Tracked<S>>,
         registered: Registered,
         // Whether it has been told to close after its request in flight.
         shutting_down: bool,
     }
 }
 
-impl Future for Serving {
+impl<S: Service> Future for Serving<S> {
     type Output = ();
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut this = self.project();

@@ -12,6 +12,58 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// Quotes a piece of input (a client's, or a table file's) for an error message, cut to
+/// a readable length, so that long or binary input keeps the message one readable line.
+pub fn quote(input: &str) -> String {
+    const MAX: usize = 64;
+    let cut: String = input.chars().take(MAX).collect();
+    let ellipsis = if cut.len() < input.len() { "…" } else { "" };
+    format!("{:?}{ellipsis}", cut)
+}
+
+/// One broken rule of a request value, in the style of RFC 9457's own example: the one
+/// shape every validator (bucket names, the Lambda ARN parameters) reports in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// Where the value is: a JSON pointer into the body (`#/bucket`), or a query
+    /// parameter.
+    #[serde(flatten)]
+    pub location: FieldLocation,
+    /// A stable, machine-readable name of the rule.
+    pub rule: String,
+    /// The rule in a sentence.
+    pub detail: String,
+}
+
+impl Violation {
+    /// A rule broken by the query parameter `name`.
+    pub fn parameter(name: &str, rule: &str, detail: String) -> Self {
+        Self {
+            location: FieldLocation::Parameter(name.into()),
+            rule: rule.into(),
+            detail,
+        }
+    }
+
+    /// A rule broken by the body's value at the JSON pointer `pointer` (`#/bucket`).
+    pub fn pointer(pointer: &str, rule: &str, detail: String) -> Self {
+        Self {
+            location: FieldLocation::Pointer(pointer.into()),
+            rule: rule.into(),
+            detail,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldLocation {
+    /// A JSON pointer into the request body, such as `#/bucket`.
+    Pointer(String),
+    /// The name of a query parameter.
+    Parameter(String),
+}
+
 /// Why a piece of text is not a valid value of some domain type.
 ///
 /// The message says what was expected and quotes what was given, so that it can be shown
@@ -19,7 +71,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidValue {
     expected: &'static str,
-    /// What was given, quoted and cut (see [`crate::problem::quote`]).
+    /// What was given, quoted and cut (see [`quote`]).
     got: String,
 }
 
@@ -27,7 +79,7 @@ impl InvalidValue {
     pub(crate) fn new(expected: &'static str, got: &str) -> Self {
         Self {
             expected,
-            got: crate::problem::quote(got),
+            got: quote(got),
         }
     }
 }

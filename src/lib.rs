@@ -68,6 +68,7 @@ mod domain;
 mod healthcheck;
 mod http;
 mod input;
+mod json;
 mod log_format;
 mod log_writer;
 mod lookup;
@@ -79,19 +80,18 @@ mod render;
 mod rules;
 mod sdk;
 mod server;
-mod state;
 mod table;
 
 pub use catalog::{Catalog, Part};
 pub use healthcheck::probe as healthcheck;
-pub use http::{App, AppFuture, CachePolicy, OPENAPI_YAML, ROUTES, Route, app, router};
-pub use log_format::{AccessLog, JsonLines, JsonObjectFields};
+pub use http::state::{AppState, HttpSettings};
+pub use http::{App, AppFuture, CachePolicy, OPENAPI_YAML, ROUTES, Route, app};
+pub use json::Style;
+pub use log_format::{JsonLines, JsonObjectFields};
 pub use log_writer::batch_writer;
 pub use problem::ApiError;
 pub use reload::{ignore_sighup_for_the_builtin_table, watch as watch_table};
-pub use render::Style;
 pub use server::{DEFAULT_BIND, Listeners, ServerSettings, Signals, bind, serve, shutdown_signals};
-pub use state::{AppState, HttpSettings};
 pub use table::{BUILTIN_TOML, Table};
 
 /// The parsers and renderers, and the settings the sweep's floor copies, for the fuzz

@@ -18,8 +18,6 @@ use tracing_subscriber::fmt::format::{FormatEvent, FormatFields, Writer};
 use tracing_subscriber::fmt::{FmtContext, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::log_writer::BatchWriter;
-
 /// Fields as one JSON object, `{"message":"…","status":200}`, written as they are
 /// visited: strings, numbers and booleans as themselves, anything else by its `Debug`
 /// (or `Display`, for `%value`) as a string.
@@ -166,118 +164,6 @@ where
     }
 }
 
-/// Where a request's access line goes (`http::envelope::access_line`, for the fast path
-/// and the router alike).
-#[derive(Clone, Default)]
-pub enum AccessLog {
-    /// Through tracing, in the request's span, like every other line (the text format,
-    /// and a test's own subscriber).
-    #[default]
-    Tracing,
-    /// Written as [`JsonLines`] would write it, straight to the JSON log's writer: no
-    /// span, no dispatch, no field visitor. At 32 connections the line through tracing
-    /// was a quarter of podmeta's CPU time per request (`bench/RESULTS.md`).
-    Json(BatchWriter),
-}
-
-impl fmt::Debug for AccessLog {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            AccessLog::Tracing => "Tracing",
-            AccessLog::Json(_) => "Json",
-        })
-    }
-}
-
-/// One request's access line, as the fast path has it.
-#[derive(Debug, Clone, Copy)]
-pub struct Access<'a> {
-    pub method: &'static str,
-    pub route: &'static str,
-    pub status: u16,
-    pub latency_us: u64,
-    pub request_id: &'a str,
-}
-
-impl Access<'_> {
-    /// The access event, through tracing, in the current span (which carries the id).
-    pub fn trace(&self) {
-        tracing::info!(
-            target: ACCESS_TARGET,
-            method = self.method,
-            route = self.route,
-            status = self.status,
-            latency_us = self.latency_us,
-            "request"
-        );
-    }
-
-    /// `{"timestamp":…,"level":"INFO","fields":{"message":"request",…},"target":
-    /// "podmeta::access","span":{"name":"request","request_id":…}}` and a newline: the
-    /// line [`JsonLines`] writes for the access event in its span, byte for byte but for
-    /// the time (a test compares the two). Appended piece by piece rather than through
-    /// `core::fmt`, whose machinery was most of this line's cost: at 32 connections perf
-    /// put the line at 0.45-0.47 µs a request through `write!`, 0.12-0.15 appended
-    /// (`bench/RESULTS.md`).
-    pub fn write_json(&self, out: &mut String, timestamp: impl Timestamp) {
-        let Access {
-            method,
-            route,
-            status,
-            latency_us,
-            request_id,
-        } = *self;
-        out.push_str("{\"timestamp\":\"");
-        timestamp.append_to(out);
-        out.push_str("\",\"level\":\"INFO\",\"fields\":{\"message\":\"request\",\"method\":");
-        append_json_str(out, method);
-        out.push_str(",\"route\":");
-        append_json_str(out, route);
-        out.push_str(",\"status\":");
-        out.push_str(itoa::Buffer::new().format(status));
-        out.push_str(",\"latency_us\":");
-        out.push_str(itoa::Buffer::new().format(latency_us));
-        out.push_str("},\"target\":");
-        append_json_str(out, ACCESS_TARGET);
-        out.push_str(",\"span\":{\"name\":\"request\",\"request_id\":");
-        append_json_str(out, request_id);
-        out.push_str("}}\n");
-    }
-}
-
-/// A line's time, appended to it as text.
-pub trait Timestamp {
-    fn append_to(&self, out: &mut String);
-}
-
-/// A time already written out (a test's, taken from another line).
-impl Timestamp for &str {
-    fn append_to(&self, out: &mut String) {
-        out.push_str(self);
-    }
-}
-
-/// The target of access lines.
-pub const ACCESS_TARGET: &str = "podmeta::access";
-
-impl AccessLog {
-    /// Writes the line directly if this log can; `false` if it must go through tracing.
-    pub fn write_direct(&self, access: &Access<'_>) -> bool {
-        let AccessLog::Json(writer) = self else {
-            return false;
-        };
-        thread_local! {
-            static LINE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-        }
-        LINE.with_borrow_mut(|line| {
-            line.clear();
-            access.write_json(line, Rfc3339Micros(std::time::SystemTime::now()));
-            writer.push(line.as_bytes());
-        });
-        true
-    }
-}
-
 /// A time in RFC 3339 with microseconds, UTC (`2026-11-29T10:47:02.123456Z`), as
 /// humantime's `format_rfc3339_micros` writes it. Every line of a second shares its date
 /// and time to the second: each thread formats that once per second and writes only the
@@ -319,34 +205,11 @@ impl fmt::Display for Rfc3339Micros {
     }
 }
 
-impl Timestamp for Rfc3339Micros {
-    fn append_to(&self, out: &mut String) {
-        self.parts(|second, micros| {
-            out.push_str(second);
-            out.push('.');
-            // Six digits, zero-padded: `micros` is below 1,000,000.
-            let mut buffer = itoa::Buffer::new();
-            let digits = buffer.format(micros);
-            for _ in digits.len()..6 {
-                out.push('0');
-            }
-            out.push_str(digits);
-            out.push('Z');
-        });
-    }
-}
-
 /// A JSON string literal.
 fn write_json_str<W: fmt::Write + ?Sized>(writer: &mut W, s: &str) -> fmt::Result {
     writer.write_char('"')?;
     Escaped(&mut *writer).write_str(s)?;
     writer.write_char('"')
-}
-
-/// A JSON string literal, appended to `out`.
-fn append_json_str(out: &mut String, s: &str) {
-    // Writing into a `String` cannot fail.
-    let _ = write_json_str(out, s);
 }
 
 /// Writes what it is given as the inside of a JSON string.
@@ -397,10 +260,6 @@ mod tests {
         for time in times {
             let expected = humantime::format_rfc3339_micros(time).to_string();
             assert_eq!(Rfc3339Micros(time).to_string(), expected);
-            // The access line's way of writing it, too.
-            let mut appended = String::from("before ");
-            Rfc3339Micros(time).append_to(&mut appended);
-            assert_eq!(appended, format!("before {expected}"));
         }
         assert_eq!(
             Rfc3339Micros(UNIX_EPOCH - Duration::from_secs(1)).to_string(),
@@ -446,28 +305,6 @@ mod tests {
         assert_eq!(&timestamp[10..11], "T");
         assert_eq!(&timestamp[19..20], ".");
         assert!(timestamp.ends_with('Z'));
-    }
-
-    #[test]
-    fn the_direct_access_line_is_the_traced_one_byte_for_byte_but_the_time() {
-        let access = Access {
-            method: "GET",
-            route: "/pods/{pod}",
-            status: 304,
-            latency_us: 17,
-            request_id: "trace-\"me\"-42",
-        };
-        let traced = logged(|| {
-            let span = tracing::info_span!("request", request_id = access.request_id);
-            span.in_scope(|| access.trace());
-        });
-        let timestamp = &traced["{\"timestamp\":\"".len()..][..27];
-        let mut direct = String::new();
-        access.write_json(&mut direct, timestamp);
-        assert_eq!(direct, traced);
-        let line: serde_json::Value = serde_json::from_str(&direct).unwrap();
-        assert_eq!(line["span"]["request_id"], "trace-\"me\"-42");
-        assert_eq!(line["fields"]["status"], 304);
     }
 
     #[test]

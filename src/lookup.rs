@@ -170,16 +170,6 @@ pub enum LookupError {
     },
 }
 
-/// A query that is not one well-formed lookup is the client's mistake: a 400 whose detail
-/// is the message below (which never quotes a value, since it may be an API key).
-impl From<LookupError> for crate::problem::ApiError {
-    fn from(e: LookupError) -> Self {
-        Self::BadRequest {
-            detail: e.to_string(),
-        }
-    }
-}
-
 impl fmt::Display for LookupError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -223,7 +213,7 @@ impl fmt::Display for LookupError {
 fn safe_name(name: &str) -> Option<String> {
     let looks_like_a_name = (1..=32).contains(&name.len())
         && name.bytes().all(|b| b.is_ascii_alphabetic() || b == b'_');
-    looks_like_a_name.then(|| crate::problem::quote(name))
+    looks_like_a_name.then(|| crate::domain::quote(name))
 }
 
 /// The longest value a lookup parameter may have; longer is not a host, URL or key.
@@ -286,7 +276,7 @@ impl LookupQuery {
         let shown = without_userinfo(value);
         let expected = |what: &str| {
             if echo {
-                format!("expected {what}, got {}", crate::problem::quote(&shown))
+                format!("expected {what}, got {}", crate::domain::quote(&shown))
             } else {
                 format!("expected {what}")
             }

@@ -8,11 +8,10 @@
 
 use std::sync::LazyLock;
 
-use axum::http::HeaderValue;
 use maud::{DOCTYPE, Markup, html};
 
 use crate::catalog::{Catalog, Part, RulesView, SdksView};
-use crate::render::Style;
+use crate::json::Style;
 use crate::table::Pod;
 
 /// The page's policy: nothing but this origin, and no inline script or style.
@@ -26,7 +25,7 @@ pub struct Asset {
     pub name: String,
     pub body: &'static str,
     pub content_type: &'static str,
-    pub etag: HeaderValue,
+    pub etag: String,
 }
 
 impl Asset {
@@ -36,7 +35,7 @@ impl Asset {
             name: format!("{stem}.{}.{extension}", &digest[..12]),
             body,
             content_type,
-            etag: crate::digest::etag_header(body.as_bytes()),
+            etag: crate::digest::etag(body.as_bytes()),
         }
     }
 }
@@ -110,7 +109,7 @@ pub fn unknown_pod(catalog: &Catalog, given: &str) -> String {
         catalog,
         None,
         "Unknown pod",
-        &format!("There is no pod {}", crate::problem::quote(given)),
+        &format!("There is no pod {}", crate::domain::quote(given)),
         html! { "Choose one of the pods below." },
         body,
     )

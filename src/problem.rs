@@ -9,6 +9,11 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::bucket::InvalidBucketName;
+use crate::domain::{FieldLocation, Violation, quote};
+use crate::lookup::LookupError;
+use crate::rules::ParamsError;
+
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -43,49 +48,6 @@ pub enum ApiError {
         detail: String,
         errors: Vec<Violation>,
     },
-}
-
-/// One broken rule of a request value, in the style of RFC 9457's own example: the one
-/// shape every validator (bucket names, the Lambda ARN parameters) reports in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Violation {
-    /// Where the value is: a JSON pointer into the body (`#/bucket`), or a query
-    /// parameter.
-    #[serde(flatten)]
-    pub location: FieldLocation,
-    /// A stable, machine-readable name of the rule.
-    pub rule: String,
-    /// The rule in a sentence.
-    pub detail: String,
-}
-
-impl Violation {
-    /// A rule broken by the query parameter `name`.
-    pub fn parameter(name: &str, rule: &str, detail: String) -> Self {
-        Self {
-            location: FieldLocation::Parameter(name.into()),
-            rule: rule.into(),
-            detail,
-        }
-    }
-
-    /// A rule broken by the body's value at the JSON pointer `pointer` (`#/bucket`).
-    pub fn pointer(pointer: &str, rule: &str, detail: String) -> Self {
-        Self {
-            location: FieldLocation::Pointer(pointer.into()),
-            rule: rule.into(),
-            detail,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldLocation {
-    /// A JSON pointer into the request body, such as `#/bucket`.
-    Pointer(String),
-    /// The name of a query parameter.
-    Parameter(String),
 }
 
 /// The largest body that a request may carry.
@@ -183,15 +145,6 @@ impl ApiError {
     }
 }
 
-/// Quotes a piece of input (a client's, or a table file's) for an error message, cut to
-/// a readable length, so that long or binary input keeps the message one readable line.
-pub fn quote(input: &str) -> String {
-    const MAX: usize = 64;
-    let cut: String = input.chars().take(MAX).collect();
-    let ellipsis = if cut.len() < input.len() { "…" } else { "" };
-    format!("{:?}{ellipsis}", cut)
-}
-
 #[derive(Serialize)]
 struct ProblemBody<'a> {
     #[serde(rename = "type")]
@@ -205,12 +158,12 @@ struct ProblemBody<'a> {
 
 impl ApiError {
     /// The problem+json body (RFC 9457) that an HTTP answer carries.
-    pub fn problem_json(&self, style: crate::render::Style) -> String {
+    pub fn problem_json(&self, style: crate::json::Style) -> String {
         let errors = match self {
             Self::Invalid { errors, .. } => errors.as_slice(),
             _ => &[],
         };
-        crate::render::to_json(
+        crate::json::to_json(
             &ProblemBody {
                 kind: self.problem_type(),
                 title: self.title(),
@@ -250,9 +203,65 @@ impl IntoResponse for ApiError {
         (
             self.status(),
             [(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))],
-            self.problem_json(crate::render::Style::Pretty),
+            self.problem_json(crate::json::Style::Pretty),
         )
             .into_response()
+    }
+}
+
+impl From<InvalidBucketName> for ApiError {
+    fn from(e: InvalidBucketName) -> Self {
+        let n = e.rules.len();
+        let sentences: Vec<String> = e.rules.iter().map(|r| r.describe(&e.prefix)).collect();
+        Self::Invalid {
+            detail: format!(
+                "The bucket name {} breaks {n} rule{}: {}.",
+                e.given,
+                if n == 1 { "" } else { "s" },
+                sentences.join("; ")
+            ),
+            errors: e
+                .rules
+                .iter()
+                .zip(sentences)
+                .map(|(rule, sentence)| Violation::pointer("#/bucket", &rule.to_string(), sentence))
+                .collect(),
+        }
+    }
+}
+
+impl From<ParamsError> for ApiError {
+    fn from(e: ParamsError) -> Self {
+        match e {
+            ParamsError::Unknown(name) => Self::BadRequest {
+                detail: format!(
+                    "Unknown query parameter {}; expected account_id, function and alias.",
+                    quote(&name)
+                ),
+            },
+            ParamsError::Repeated(name) => Self::BadRequest {
+                detail: format!("The query parameter {name} is given more than once."),
+            },
+            ParamsError::Broken(violations) => Self::Invalid {
+                detail: violations
+                    .iter()
+                    .map(|v| v.detail.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+                    + ".",
+                errors: violations,
+            },
+        }
+    }
+}
+
+/// A query that is not one well-formed lookup is the client's mistake: a 400 whose detail
+/// is the message below (which never quotes a value, since it may be an API key).
+impl From<LookupError> for ApiError {
+    fn from(e: LookupError) -> Self {
+        Self::BadRequest {
+            detail: e.to_string(),
+        }
     }
 }
 

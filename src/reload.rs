@@ -14,7 +14,7 @@ use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
 use crate::catalog::Catalog;
-use crate::state::AppState;
+use crate::http::state::AppState;
 use crate::table::{LoadError, Table};
 
 /// What one reload did.

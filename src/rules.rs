@@ -1,10 +1,10 @@
 //! The Lambda ARN builder's input: three query parameters, each checked against every rule
 //! that applies to it, with every broken rule reported at once.
 
+use crate::domain::Violation;
 use crate::domain::{
     AccountId, LAMBDA_NAME_MAX, LambdaAlias, LambdaFunctionName, is_lambda_name_byte,
 };
-use crate::problem::{ApiError, Violation, quote};
 use crate::table::RulesFacts;
 
 /// The valid input of `GET /pods/{pod}/rules/lambda-arn`.
@@ -24,31 +24,6 @@ pub enum ParamsError {
     Repeated(&'static str),
     /// Every rule the values break, missing ones included (a 422).
     Broken(Vec<Violation>),
-}
-
-impl From<ParamsError> for ApiError {
-    fn from(e: ParamsError) -> Self {
-        match e {
-            ParamsError::Unknown(name) => Self::BadRequest {
-                detail: format!(
-                    "Unknown query parameter {}; expected account_id, function and alias.",
-                    quote(&name)
-                ),
-            },
-            ParamsError::Repeated(name) => Self::BadRequest {
-                detail: format!("The query parameter {name} is given more than once."),
-            },
-            ParamsError::Broken(violations) => Self::Invalid {
-                detail: violations
-                    .iter()
-                    .map(|v| v.detail.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; ")
-                    + ".",
-                errors: violations,
-            },
-        }
-    }
 }
 
 const PARAMETERS: [&str; 3] = ["account_id", "function", "alias"];
@@ -178,7 +153,7 @@ mod tests {
             Err(ParamsError::Broken(violations)) => violations
                 .into_iter()
                 .map(|v| match v.location {
-                    crate::problem::FieldLocation::Parameter(p) => (p, v.rule),
+                    crate::domain::FieldLocation::Parameter(p) => (p, v.rule),
                     other => panic!("a query parameter's rule at {other:?}"),
                 })
                 .collect(),

@@ -21,9 +21,10 @@ use hyper::server::conn::http1;
 use tokio::net::{TcpListener, TcpSocket};
 
 use crate::capacity::{ADMIN_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS};
+use crate::connections::Service;
 use crate::connections::{Episode, Limits, Pool};
-use crate::http::{App, admin_app, app};
-use crate::state::AppState;
+use crate::http::state::AppState;
+use crate::http::{admin_app, app};
 
 /// The most bytes of request line and headers a request may have.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -232,10 +233,10 @@ async fn sleep_until_some(at: Option<std::time::Instant>) {
 }
 
 /// Accepts connections onto `pool` until `shutdown` completes, then drops the listener.
-async fn accept_loop(
+async fn accept_loop<S: Service + Clone>(
     listener: TcpListener,
     pool: Arc<Pool>,
-    app: App,
+    app: S,
     workers: Workers,
     shutdown: impl Future<Output = ()>,
 ) {

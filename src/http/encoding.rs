@@ -1,7 +1,7 @@
 //! Content codings for the pre-rendered resources: which one a request accepts.
 //!
 //! The pre-rendered resources are compressed once, at first use, and served from memory
-//! (see [`crate::catalog::Resource`]); every other answer is compressed as it is sent, by
+//! (see `catalog::Resource`); every other answer is compressed as it is sent, by
 //! tower-http's compression layer. Both must read `Accept-Encoding` alike, so this is the
 //! same reading as tower-http 0.7's, for the two codings podmeta offers (RFC 9110
 //! §12.5.3):
@@ -18,37 +18,18 @@
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
-/// A coding podmeta can send, ordered from least to most preferred.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Encoding {
-    Identity,
-    Gzip,
-    Br,
-}
+use crate::catalog::Encoding;
 
-impl Encoding {
-    /// The codings with a variant of their own, besides the identity.
-    pub const COMPRESSED: [Encoding; 2] = [Encoding::Gzip, Encoding::Br];
-
-    /// The token, as in `Content-Encoding` and in the ETag's suffix.
-    pub fn token(self) -> &'static str {
-        match self {
-            Encoding::Identity => "identity",
-            Encoding::Gzip => "gzip",
-            Encoding::Br => "br",
-        }
-    }
-
-    fn parse(token: &str) -> Option<Self> {
-        [
-            ("gzip", Encoding::Gzip),
-            ("x-gzip", Encoding::Gzip),
-            ("br", Encoding::Br),
-            ("identity", Encoding::Identity),
-        ]
-        .into_iter()
-        .find_map(|(name, encoding)| token.eq_ignore_ascii_case(name).then_some(encoding))
-    }
+/// A coding's token as `Accept-Encoding` lists it (`x-gzip` is `gzip`), if it is one of ours.
+fn parse(token: &str) -> Option<Encoding> {
+    [
+        ("gzip", Encoding::Gzip),
+        ("x-gzip", Encoding::Gzip),
+        ("br", Encoding::Br),
+        ("identity", Encoding::Identity),
+    ]
+    .into_iter()
+    .find_map(|(name, encoding)| token.eq_ignore_ascii_case(name).then_some(encoding))
 }
 
 /// The coding to answer with, or `None` if the request accepts none of ours (a 406).
@@ -64,15 +45,15 @@ pub fn negotiate(headers: &HeaderMap) -> Option<Encoding> {
         let (coding, q) = entry;
         if coding == "*" {
             wildcard.get_or_insert(q);
-        } else if let Some(encoding) = Encoding::parse(coding) {
+        } else if let Some(encoding) = parse(coding) {
             // A coding listed twice counts at its best q-value.
             let slot = &mut listed[encoding as usize];
             *slot = Some(slot.map_or(q, |old| old.max(q)));
         }
     }
-    let all = [Encoding::Identity, Encoding::Gzip, Encoding::Br];
     let best = |q_of: &dyn Fn(Encoding) -> Option<u16>| {
-        all.into_iter()
+        Encoding::ALL
+            .into_iter()
             .filter_map(|e| q_of(e).filter(|&q| q > 0).map(|q| (q, e)))
             .max()
             .map(|(_, e)| e)

@@ -10,27 +10,61 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
-use super::encoding::{Encoding, negotiate};
-use super::fast::representation;
-use crate::catalog::{Catalog, Part, Resource};
-use crate::problem::{ApiError, Violation};
-use crate::state::AppState;
+use super::envelope::X_REQUEST_ID;
+use super::prerendered::{self, Found};
+use super::state::{AppState, Served};
+use crate::catalog::{Catalog, Part};
+use crate::domain::Violation;
+use crate::problem::ApiError;
 
 /// The pod a path names, resolved against the catalog in force when the request began.
 ///
 /// Ids match in any letter case (`/pods/EU1`); bodies always carry the canonical id.
 #[derive(Clone)]
 pub(super) struct PodRef {
-    pub(super) catalog: Arc<Catalog>,
+    served: Arc<Served>,
     pub(super) position: usize,
 }
 
 impl PodRef {
-    /// `GET /pods/{pod}` or one of its parts: the body rendered at load, in the coding
-    /// the request prefers.
-    pub(super) async fn serve(self, part: Part, headers: HeaderMap) -> Response {
-        prerendered(self.catalog.pod_body(self.position, part), &headers)
+    pub(super) fn catalog(&self) -> &Catalog {
+        &self.served.catalog
     }
+
+    /// `GET /pods/{pod}` or one of its parts, as the router has it: with an `Origin`, or
+    /// with a path that names its pod only once decoded.
+    pub(super) async fn serve(self, state: AppState, part: Part, request: Request) -> Response {
+        serve_prerendered(
+            &state,
+            &self.served,
+            Found::Pod(self.position, part),
+            request,
+        )
+    }
+}
+
+/// A pre-rendered resource's answer ([`prerendered::answer`]) to a request the router
+/// passed on.
+pub(super) fn serve_prerendered(
+    state: &AppState,
+    served: &Served,
+    found: Found,
+    request: Request,
+) -> Response {
+    let headers = request.headers();
+    let id = headers
+        .get(&X_REQUEST_ID)
+        .cloned()
+        .unwrap_or_else(|| axum::http::HeaderValue::from_static("-"));
+    prerendered::answer(
+        state,
+        served,
+        found,
+        headers,
+        headers.contains_key(header::ORIGIN),
+        request.method() == axum::http::Method::HEAD,
+        id,
+    )
 }
 
 impl FromRequestParts<AppState> for PodRef {
@@ -38,9 +72,9 @@ impl FromRequestParts<AppState> for PodRef {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Path(given) = Path::<String>::from_request_parts(parts, state).await?;
-        let catalog = state.catalog();
-        let position = catalog.position(&given)?;
-        Ok(Self { catalog, position })
+        let served = arc_swap::Guard::into_inner(state.served());
+        let position = served.catalog.position(&given)?;
+        Ok(Self { served, position })
     }
 }
 
@@ -185,10 +219,4 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
         }
     }
     pointer
-}
-
-/// A pre-rendered resource in the coding `headers` prefer. If they accept none, the
-/// identity, which the compression layer then answers with 406, as for any route.
-pub(super) fn prerendered(resource: &Resource, headers: &HeaderMap) -> Response {
-    representation(resource, negotiate(headers).unwrap_or(Encoding::Identity))
 }

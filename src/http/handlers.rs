@@ -1,18 +1,19 @@
 //! The handlers: each only translates between HTTP and the catalog or the renderers.
 
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{ApiJson, PodRef, prerendered};
+use super::extract::{ApiJson, PodRef, serve_prerendered};
+use super::prerendered::Found;
 use super::routes::ROUTES;
-use crate::catalog::Rendered;
+use super::state::AppState;
+use crate::json::Style;
 use crate::lookup::{LookupKind, LookupQuery};
 use crate::problem::ApiError;
-use crate::render::Style;
-use crate::state::AppState;
 
 /// `GET /`: what this service is, the table in force, and where everything is.
 ///
@@ -64,7 +65,11 @@ pub(super) async fn index(State(state): State<AppState>, headers: HeaderMap) -> 
             })
             .collect(),
     };
-    ([vary], crate::catalog::json(&body)).into_response()
+    (
+        [vary],
+        Rendered::json(crate::catalog::render_json(&body, Style::Pretty)),
+    )
+        .into_response()
 }
 
 /// `GET /healthz`: the process is alive and answering.
@@ -92,7 +97,7 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
 /// `GET /metrics`: Prometheus text format.
 pub(super) async fn metrics(State(state): State<AppState>) -> Response {
     let body = state.metrics().render();
-    let etag = crate::digest::etag_header(body.as_bytes());
+    let etag = etag_header(body.as_bytes());
     (
         [
             (
@@ -113,7 +118,7 @@ pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
 pub(super) async fn openapi() -> Response {
     static RENDERED: std::sync::LazyLock<(bytes::Bytes, HeaderValue)> =
         std::sync::LazyLock::new(|| {
-            let etag = crate::digest::etag_header(OPENAPI_YAML.as_bytes());
+            let etag = etag_header(OPENAPI_YAML.as_bytes());
             (bytes::Bytes::from_static(OPENAPI_YAML.as_bytes()), etag)
         });
     (
@@ -130,8 +135,9 @@ pub(super) async fn openapi() -> Response {
 }
 
 /// `GET /pods`: a summary of every pod, in table order.
-pub(super) async fn list_pods(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    prerendered(state.catalog().pods_body(), &headers)
+pub(super) async fn list_pods(State(state): State<AppState>, request: Request) -> Response {
+    let served = state.served();
+    serve_prerendered(&state, &served, Found::List, request)
 }
 
 /// The body of `POST /pods/{pod}/bucket-policy`.
@@ -147,7 +153,7 @@ pub(super) async fn bucket_policy(
     ApiJson(request): ApiJson<BucketPolicyRequest>,
 ) -> Result<Response, ApiError> {
     let policy = pod
-        .catalog
+        .catalog()
         .bucket_policy(pod.position, &request.bucket, Style::Pretty)?;
     Ok(Rendered::posted(policy).into_response())
 }
@@ -159,7 +165,7 @@ pub(super) async fn lambda_arn(
 ) -> Result<Response, ApiError> {
     let Query(pairs) = query?;
     let arn = pod
-        .catalog
+        .catalog()
         .lambda_arn(pod.position, &pairs, Style::Pretty)?;
     Ok(Rendered::json(arn).into_response())
 }
@@ -173,7 +179,8 @@ pub(super) async fn lookup(
 ) -> Result<Response, ApiError> {
     let Query(pairs) = query?;
     let query = LookupQuery::parse(&pairs)?;
-    let mut response = state.catalog().lookup(&query)?.into_response();
+    let mut response =
+        Rendered::json(state.catalog().lookup_json(&query, Style::Pretty)?).into_response();
     let may_hold_a_key = query.kind() == LookupKind::ApiKey
         || pairs.first().is_some_and(|(name, value)| {
             name == "q" || (name == "url" && crate::lookup::url_has_userinfo(value))
@@ -217,4 +224,54 @@ pub(super) async fn no_route(uri: Uri) -> ApiError {
 
 pub(super) async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
+}
+
+/// A JSON body, with its strong ETag if it is a resource, ready to send: the one way a
+/// JSON answer made per request is made.
+#[derive(Debug, Clone)]
+pub(super) struct Rendered {
+    body: Bytes,
+    etag: Option<HeaderValue>,
+}
+
+impl Rendered {
+    /// Wraps a JSON body, hashing it for its ETag.
+    pub(super) fn json(body: impl Into<Bytes>) -> Self {
+        let body = body.into();
+        let etag = Some(etag_header(&body));
+        Self { body, etag }
+    }
+
+    /// Wraps the JSON answer to a POST: no ETag, since it describes no resource that a GET
+    /// could fetch.
+    pub(super) fn posted(body: impl Into<Bytes>) -> Self {
+        Self {
+            body: body.into(),
+            etag: None,
+        }
+    }
+}
+
+impl IntoResponse for Rendered {
+    fn into_response(self) -> Response {
+        let mut response = (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            self.body,
+        )
+            .into_response();
+        if let Some(etag) = self.etag {
+            response.headers_mut().insert(header::ETAG, etag);
+        }
+        response
+    }
+}
+
+/// A body's strong ETag ([`crate::digest::etag`]) as a header value.
+pub(super) fn etag_header(body: &[u8]) -> HeaderValue {
+    // Quoted hex digits are always a valid header value; the fallback is never taken.
+    HeaderValue::try_from(crate::digest::etag(body))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
 }

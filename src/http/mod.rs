@@ -1,73 +1,263 @@
-//! The HTTP layer: the router built from the route table, inside the envelope, behind
-//! the fast path.
+//! The HTTP layer: [`App`], the one service every request passes.
 //!
-//! - `fast`: the application as served, [`App`]: the pre-rendered GETs answered at once,
-//!   the bucket-policy POST through its route's layers without the router, everything
-//!   else through the router;
+//! - [`App`]: the envelope (`envelope`) around two ways in: a GET or HEAD of a
+//!   pre-rendered resource without an `Origin` goes straight to its answer
+//!   (`prerendered`); everything else goes through the router;
 //! - [`routes`]: the route table, every fact about each route;
 //! - `handlers`: the handlers, which only translate between HTTP and the catalog;
 //! - `extract`: the pod a path names, and JSON bodies;
 //! - `ui`: the setup page's routes (the HTML is `page`'s);
 //! - `encoding`: which content coding a request accepts, for the pre-rendered resources;
-//! - [`envelope`]: the one layer around every route (request id, access log, metrics,
-//!   caching, problem bodies for bare errors, nosniff).
+//! - `state`: what every request shares.
+//!
+//! Each tower-http layer is stacked once, in [`App::new`]: CORS around each route, taken
+//! only by a request with an `Origin` (and by a preflight); inside it compression, which
+//! leaves the pre-rendered answers alone; the body limit and the request timeout on each
+//! route that reads a body.
 
 pub(crate) mod encoding;
-pub mod envelope;
+mod envelope;
 mod extract;
-mod fast;
 mod handlers;
+mod prerendered;
 pub mod routes;
+pub(crate) mod state;
 mod ui;
 
-use std::time::Duration;
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
+use axum::BoxError;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::body::{Body, HttpBody};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::{MethodRouter, get, post};
+use bytes::Bytes;
+use tower::{Layer, Service, ServiceExt as _};
 use tower_http::compression::CompressionLayer;
-use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::compression::predicate::{DefaultPredicate, Predicate};
+use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
+use tracing::Instrument as _;
 
-pub use fast::{App, AppFuture};
 pub use handlers::OPENAPI_YAML;
 pub use routes::{CachePolicy, ROUTES, Route};
 
-use crate::problem::BODY_LIMIT;
-use crate::state::AppState;
-use envelope::X_REQUEST_ID;
+use crate::catalog::Part;
+use crate::metrics::RequestSeries;
+use crate::problem::{ApiError, BODY_LIMIT};
+use envelope::{Preconditions, UNMATCHED, X_REQUEST_ID};
 use extract::PodRef;
 use handlers::{
     bucket_policy, healthz, index, lambda_arn, list_pods, lookup, lookup_posted,
     method_not_allowed, metrics, no_route, openapi, readyz,
 };
+use prerendered::Found;
 use routes::Handler;
+use state::AppState;
 use ui::{ui_asset, ui_index, ui_pod};
 
-/// The application as served: the fast path for the pre-rendered GETs and the
-/// bucket-policy POST, then [`router`].
+/// The application as served on the main listener.
 pub fn app(state: AppState) -> App {
-    let cors = cors_layer(state.settings());
-    App::new(state.clone(), routed(state, |_| true, &cors), &cors)
-}
-
-/// Every route, inside CORS, compression, the request timeout and the body limit, all
-/// inside the envelope (`http::envelope`): what [`app`] does for every request its fast
-/// path leaves.
-pub fn router(state: AppState) -> Router {
-    let cors = cors_layer(state.settings());
-    routed(state, |_| true, &cors)
+    App::new(state, |_| true)
 }
 
 /// The admin listener's application: only the operational routes, in the same envelope,
 /// so that they answer, are counted and are logged as on the main listener.
 pub fn admin_app(state: AppState) -> App {
-    let cors = cors_layer(state.settings());
-    App::routed(routed(state, |route| route.admin, &cors))
+    App::new(state, |route| route.admin)
 }
 
-fn cors_layer(settings: &crate::state::HttpSettings) -> CorsLayer {
+/// The one service every request passes; see the module documentation.
+#[derive(Clone)]
+pub struct App(Arc<Inner>);
+
+struct Inner {
+    state: AppState,
+    router: Router,
+    /// The pre-rendered resources this app serves, by path.
+    dispatch: Dispatch,
+    /// Per route, the series of its plain answers ([`SERIES`]), resolved on first use.
+    series: Box<[OnceLock<RequestSeries>]>,
+}
+
+/// The answers counted in a series of their own, resolved once per route: the rest are
+/// looked up by their labels.
+const SERIES: [(&str, StatusCode); 5] = [
+    ("GET", StatusCode::OK),
+    ("GET", StatusCode::NOT_MODIFIED),
+    ("HEAD", StatusCode::OK),
+    ("HEAD", StatusCode::NOT_MODIFIED),
+    ("POST", StatusCode::OK),
+];
+
+/// The route a routed answer came from, by its place in [`ROUTES`] ([`Routed`] puts it
+/// on the answer).
+#[derive(Debug, Clone, Copy)]
+struct Matched(usize);
+
+impl App {
+    fn new(state: AppState, serves: impl Fn(&Route) -> bool) -> Self {
+        let settings = state.settings();
+        let router = ROUTES
+            .iter()
+            .filter(|route| serves(route))
+            .fold(Router::new(), |router, route| {
+                let handler = method_router(route.handler);
+                let handler = if route.method == Method::POST {
+                    // The request timeout bounds the routes that read a body: a GET reads
+                    // none, and a client slow to send its headers is the connection's
+                    // header-read timeout's business.
+                    handler
+                        .layer::<_, Infallible>(DefaultBodyLimit::max(BODY_LIMIT))
+                        .layer(TimeoutLayer::with_status_code(
+                            StatusCode::REQUEST_TIMEOUT,
+                            settings.request_timeout,
+                        ))
+                } else {
+                    handler
+                };
+                router.route(route.path, handler)
+            })
+            .fallback(no_route)
+            .method_not_allowed_fallback(method_not_allowed)
+            // Router::layer wraps each route and the fallback after routing; the last
+            // layer added is the outermost.
+            .layer(
+                CompressionLayer::new()
+                    .gzip(true)
+                    .br(true)
+                    .compress_when(DefaultPredicate::new().and(NotComplete)),
+            )
+            .layer(RoutedLayer {
+                cors: cors_layer(settings),
+            })
+            .with_state(state.clone());
+        let dispatch = Dispatch::new(&serves);
+        Self(Arc::new(Inner {
+            series: (0..ROUTES.len() * SERIES.len())
+                .map(|_| OnceLock::new())
+                .collect(),
+            state,
+            router,
+            dispatch,
+        }))
+    }
+}
+
+/// Compression of the answers made per request: a pre-rendered resource's answer carries
+/// its own coding.
+#[derive(Debug, Clone, Copy)]
+struct NotComplete;
+
+impl Predicate for NotComplete {
+    fn should_compress<B: HttpBody>(&self, response: &Response<B>) -> bool {
+        response.extensions().get::<envelope::Complete>().is_none()
+    }
+}
+
+/// The outermost layer of each route: CORS for a request with an `Origin` (or a
+/// preflight) and for no other, and the route's place on its answer, for the envelope,
+/// which runs outside the router.
+#[derive(Clone)]
+struct RoutedLayer {
+    cors: CorsLayer,
+}
+
+impl<S: Clone> Layer<S> for RoutedLayer {
+    type Service = Routed<S>;
+    fn layer(&self, inner: S) -> Routed<S> {
+        Routed {
+            with_cors: self.cors.layer(inner.clone()),
+            plain: inner,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Routed<S> {
+    plain: S,
+    with_cors: Cors<S>,
+}
+
+impl<S, B> Service<Request<B>> for Routed<S>
+where
+    S: Service<Request<B>, Response = Response, Error = Infallible>,
+    B: Default,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = RoutedFuture<tower_http::cors::ResponseFuture<S::Future>, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        std::task::ready!(self.plain.poll_ready(cx))?;
+        self.with_cors.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let route = request
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .and_then(|matched| ROUTES.iter().position(|r| r.path == matched.as_str()));
+        if through_cors(&request) {
+            RoutedFuture::Cors {
+                future: self.with_cors.call(request),
+                route,
+            }
+        } else {
+            RoutedFuture::Plain {
+                future: self.plain.call(request),
+                route,
+            }
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A route's answer, which [`Routed`] tags with the route's place.
+    #[project = RoutedProjection]
+    enum RoutedFuture<C, P> {
+        Cors { #[pin] future: C, route: Option<usize> },
+        Plain { #[pin] future: P, route: Option<usize> },
+    }
+}
+
+impl<C, P> Future for RoutedFuture<C, P>
+where
+    C: Future<Output = Result<Response, Infallible>>,
+    P: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let (response, route) = match self.project() {
+            RoutedProjection::Cors { future, route } => (std::task::ready!(future.poll(cx)), route),
+            RoutedProjection::Plain { future, route } => {
+                (std::task::ready!(future.poll(cx)), route)
+            }
+        };
+        let Ok(mut response) = response;
+        if let Some(index) = route {
+            response.extensions_mut().insert(Matched(*index));
+        }
+        Poll::Ready(Ok(response))
+    }
+}
+
+/// Whether CORS answers a request: it has an `Origin`, or it is a preflight (which
+/// tower-http answers whether or not it has one).
+fn through_cors<B>(request: &Request<B>) -> bool {
+    request.headers().contains_key(header::ORIGIN) || request.method() == Method::OPTIONS
+}
+
+/// The CORS policy: the origins allowed (any, by default), the methods and headers the API
+/// reads, and the headers a page may read back.
+fn cors_layer(settings: &state::HttpSettings) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(if settings.cors_origins.is_empty() {
             AllowOrigin::any()
@@ -84,51 +274,18 @@ fn cors_layer(settings: &crate::state::HttpSettings) -> CorsLayer {
         .max_age(Duration::from_secs(3600))
 }
 
-fn routed(state: AppState, serves: impl Fn(&Route) -> bool, cors: &CorsLayer) -> Router {
-    let settings = state.settings();
-
-    // The request timeout bounds the routes that read a body. GET handlers read none and
-    // answer from memory; a client slow to send its headers is the server's header-read
-    // timeout's business. So the timer (a registration on tokio's timer wheel for every
-    // request) is spent only where a client can hold a request open.
-    let timeout = timeout_layer(settings);
-    let router =
-        ROUTES
-            .iter()
-            .filter(|route| serves(route))
-            .fold(Router::new(), |router, route| {
-                let handler = method_router(route.handler);
-                let handler = if route.method == Method::POST {
-                    handler.layer(timeout)
-                } else {
-                    handler
-                };
-                router.route(route.path, handler)
-            });
-    // Router::layer wraps each route and the fallback after routing, so every layer knows
-    // the matched route template. The last layer added is the outermost. The fast path
-    // stacks the same layers around the bucket-policy handler (`fast::post_service`):
-    // a layer added here goes there too (`tests/suite/fast_path.rs` compares the two).
-    router
-        .fallback(no_route)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(compression_layer())
-        .layer(cors.clone())
-        .layer(envelope::EnvelopeLayer::new(state.clone()))
-        .with_state(state)
-}
-
-/// Compression of the answers made per request (the pre-rendered ones carry their own
-/// codings).
-fn compression_layer() -> CompressionLayer {
-    CompressionLayer::new().gzip(true).br(true)
-}
-
-/// The request timeout, for the routes that read a body: a bare 408 past it, which the
-/// envelope makes a problem.
-fn timeout_layer(settings: &crate::state::HttpSettings) -> TimeoutLayer {
-    TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, settings.request_timeout)
+/// The headers `cors` adds to the answer to a request without an `Origin`, asked of the
+/// layer itself (around a service that answers at once, so that one poll completes it),
+/// so that an answer that skips the layer still carries exactly what it would add.
+fn cors_headers_without_origin(cors: &CorsLayer) -> HeaderMap {
+    let mut service = cors.layer(tower::service_fn(|_: Request<Body>| {
+        std::future::ready(Ok::<_, Infallible>(Response::new(Body::empty())))
+    }));
+    let future = std::pin::pin!(service.call(Request::new(Body::empty())));
+    match future.poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(Ok(response)) => response.headers().clone(),
+        _ => HeaderMap::new(),
+    }
 }
 
 /// The handler a route names, made anew: called once per route when a router is built.
@@ -140,7 +297,11 @@ fn method_router(handler: Handler) -> MethodRouter<AppState> {
         Handler::Metrics => get(metrics),
         Handler::OpenApi => get(openapi),
         Handler::ListPods => get(list_pods),
-        Handler::Pod(part) => get(move |pod: PodRef, headers: HeaderMap| pod.serve(part, headers)),
+        Handler::Pod(part) => get(
+            move |State(state): State<AppState>, pod: PodRef, request: axum::extract::Request| {
+                pod.serve(state, part, request)
+            },
+        ),
         Handler::LambdaArn => get(lambda_arn),
         Handler::BucketPolicy => post(bucket_policy),
         Handler::Lookup => get(lookup),
@@ -148,5 +309,222 @@ fn method_router(handler: Handler) -> MethodRouter<AppState> {
         Handler::UiIndex => get(ui_index),
         Handler::UiPod => get(ui_pod),
         Handler::UiAsset => get(ui_asset),
+    }
+}
+
+/// The pre-rendered resources by path: `/pods`, and each part's path after
+/// `/pods/{pod}` (`""`, `"/login"`, …), from the route table.
+struct Dispatch {
+    /// `/pods`'s place in [`ROUTES`], if this app serves it.
+    list: Option<usize>,
+    /// Per part: its path after `/pods/{pod}`, the part and its route's place.
+    parts: Vec<(&'static str, Part, usize)>,
+}
+
+impl Dispatch {
+    fn new(serves: &impl Fn(&Route) -> bool) -> Self {
+        let mut dispatch = Self {
+            list: None,
+            parts: Vec::new(),
+        };
+        for (index, route) in ROUTES.iter().enumerate().filter(|(_, r)| serves(r)) {
+            match route.handler {
+                Handler::ListPods => dispatch.list = Some(index),
+                Handler::Pod(part) => {
+                    if let Some(suffix) = route.path.strip_prefix("/pods/{pod}") {
+                        dispatch.parts.push((suffix, part, index));
+                    }
+                }
+                _ => {}
+            }
+        }
+        dispatch
+    }
+
+    /// The resource `path` names in `served`, and its route's place; `None` for any other
+    /// path, and for a path that only names one once decoded (`/pods/%65u1`: the router's).
+    fn find(&self, path: &str, served: &state::Served) -> Option<(Found, usize)> {
+        let rest = path.strip_prefix("/pods")?;
+        if rest.is_empty() {
+            return self.list.map(|index| (Found::List, index));
+        }
+        let rest = rest.strip_prefix('/')?;
+        let (id, suffix) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let &(_, part, index) = self.parts.iter().find(|(s, ..)| *s == suffix)?;
+        let position = served.catalog.table().position_ignoring_case(id)?;
+        Some((Found::Pod(position, part), index))
+    }
+}
+
+impl<B> Service<Request<B>> for App
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = AppFuture;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request<B>) -> AppFuture {
+        self.answer(request)
+    }
+}
+
+/// What a connection calls, with the app shared rather than cloned for each request.
+impl<B> hyper::service::Service<Request<B>> for App
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = AppFuture;
+
+    fn call(&self, request: Request<B>) -> AppFuture {
+        self.answer(request)
+    }
+}
+
+impl App {
+    /// The envelope: see `envelope`'s documentation.
+    fn answer<B>(&self, mut request: Request<B>) -> AppFuture
+    where
+        B: HttpBody<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let start = Instant::now();
+        let inner = &self.0;
+        let method = envelope::method_label(request.method());
+        let id = envelope::request_id(request.headers());
+        if let Some(refused) = envelope::refusal(&request) {
+            let unframed = matches!(refused, ApiError::NotImplemented { .. });
+            let mut response = refused.into_response();
+            if unframed {
+                // Where the body ends is unknown: nothing more can be read.
+                response.headers_mut().insert(
+                    header::CONNECTION,
+                    header::HeaderValue::from_static("close"),
+                );
+            }
+            let response = envelope::seal(
+                &inner.state,
+                CachePolicy::NoStore,
+                false,
+                false,
+                &Preconditions::default(),
+                id,
+                response,
+            );
+            self.finish(None, &response, method, None, start);
+            return AppFuture::Answered(std::future::ready(response));
+        }
+        let through_cors = through_cors(&request);
+        let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
+        if is_read && !through_cors {
+            let served = inner.state.served();
+            if let Some((found, route)) = inner.dispatch.find(request.uri().path(), &served) {
+                let response = prerendered::answer(
+                    &inner.state,
+                    &served,
+                    found,
+                    request.headers(),
+                    false,
+                    request.method() == Method::HEAD,
+                    id.clone(),
+                );
+                let response = envelope::seal(
+                    &inner.state,
+                    CachePolicy::NoStore,
+                    is_read,
+                    false,
+                    &Preconditions::default(),
+                    id,
+                    response,
+                );
+                self.finish(None, &response, method, Some(route), start);
+                return AppFuture::Answered(std::future::ready(response));
+            }
+        }
+        let preconditions = Preconditions::of(request.headers());
+        request
+            .headers_mut()
+            .insert(X_REQUEST_ID.clone(), id.clone());
+        let request = request.map(Body::new);
+        let app = self.clone();
+        AppFuture::Routed(Box::pin(async move {
+            let inner = &app.0;
+            let span = envelope::request_span(id.to_str().unwrap_or_default());
+            let Ok(response) = inner
+                .router
+                .clone()
+                .oneshot(request)
+                .instrument(span.clone())
+                .await;
+            let route = response.extensions().get::<Matched>().map(|m| m.0);
+            let cache = route
+                .and_then(|index| ROUTES.get(index))
+                .map_or(CachePolicy::NoStore, |r| r.cache);
+            let response = envelope::seal(
+                &inner.state,
+                cache,
+                is_read,
+                through_cors,
+                &preconditions,
+                id,
+                response,
+            );
+            app.finish(Some(&span), &response, method, route, start);
+            response
+        }))
+    }
+
+    /// Counts the answer in its route's series and writes its access line.
+    fn finish(
+        &self,
+        span: Option<&tracing::Span>,
+        response: &Response,
+        method: &'static str,
+        route: Option<usize>,
+        start: Instant,
+    ) {
+        let elapsed = start.elapsed();
+        let status = response.status();
+        let template = route
+            .and_then(|index| ROUTES.get(index))
+            .map_or(UNMATCHED, |r| r.path);
+        let metrics = self.0.state.metrics();
+        let slot = route.and_then(|index| {
+            let kind = SERIES
+                .iter()
+                .position(|&(m, s)| m == method && s == status)?;
+            self.0.series.get(index * SERIES.len() + kind)
+        });
+        match slot {
+            Some(slot) => slot
+                .get_or_init(|| metrics.request_series(method, template, status))
+                .observe(elapsed),
+            None => metrics.observe_request(method, template, status, elapsed),
+        }
+        envelope::access_line(span, response, method, template, elapsed);
+    }
+}
+
+/// The future of an [`App`] call: an answer already made, or the router's.
+pub enum AppFuture {
+    Answered(std::future::Ready<Response>),
+    Routed(Pin<Box<dyn Future<Output = Response> + Send>>),
+}
+
+impl Future for AppFuture {
+    type Output = Result<Response, Infallible>;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            AppFuture::Answered(ready) => Pin::new(ready).poll(cx).map(Ok),
+            AppFuture::Routed(future) => future.as_mut().poll(cx).map(Ok),
+        }
     }
 }

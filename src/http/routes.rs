@@ -183,9 +183,3 @@ impl Route {
         }
     }
 }
-
-/// The route of a matched path template. Only reads are ever cached, so should a path
-/// ever have several methods, list its GET first: the first route's facts are used.
-pub(crate) fn find_route(template: &str) -> Option<&'static Route> {
-    ROUTES.iter().find(|r| r.path == template)
-}

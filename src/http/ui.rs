@@ -5,9 +5,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::state::AppState;
 use crate::page;
 use crate::problem::ApiError;
-use crate::state::AppState;
 
 /// `GET /ui/` (and `/ui`): the pods, and "which pod is this?".
 pub(super) async fn ui_index(State(state): State<AppState>) -> Response {
@@ -40,7 +40,11 @@ pub(super) async fn ui_asset(Path(file): Path<String>) -> Response {
                     header::CONTENT_TYPE,
                     HeaderValue::from_static(asset.content_type),
                 ),
-                (header::ETAG, asset.etag.clone()),
+                (
+                    header::ETAG,
+                    HeaderValue::try_from(asset.etag.as_str())
+                        .unwrap_or_else(|_| HeaderValue::from_static("\"0\"")),
+                ),
             ],
             asset.body,
         )
@@ -114,7 +118,7 @@ fn permanent_redirect(to: &str) -> Response {
 /// An HTML page with its ETag and its security headers: the page may load only its own
 /// assets, may not be framed, and sends no referrer.
 fn html(status: StatusCode, body: String) -> Response {
-    let etag = crate::digest::etag_header(body.as_bytes());
+    let etag = super::handlers::etag_header(body.as_bytes());
     let mut response = (
         status,
         [

@@ -38,7 +38,7 @@ fn every_log_line_of_a_request_carries_its_request_id() {
     podmeta.eventually("the access line is logged", || {
         access_logged("trace-me-42", "GET", "/pods/{pod}")
     });
-    // A request the router answers (not the fast path) writes its line the same way.
+    // A request the router answers (not a pre-rendered resource) writes its line the same way.
     let body = r#"{"bucket": "mp-forwarding-acme"}"#;
     let response = podmeta.request(&format!(
         "POST /pods/eu1/bucket-policy HTTP/1.1\r\nHost: x\r\nX-Request-Id: trace-me-43\r\n\

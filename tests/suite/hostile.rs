@@ -252,7 +252,7 @@ fn status_of(response: &str) -> &str {
 #[tokio::test]
 async fn conditional_headers_are_read_over_all_their_lines_and_if_match_can_fail() {
     let server = server().await;
-    // A pre-rendered resource (the fast path) and one the router answers.
+    // A pre-rendered resource and one the router answers.
     for path in ["/pods/eu1", "/openapi.yaml"] {
         let etag = header_of(&exchange(&server, &get(path)).await, "etag");
         let with = |lines: &[String]| {

@@ -10,7 +10,6 @@ mod connections;
 mod contract;
 mod deploy;
 mod documents;
-mod fast_path;
 mod hostile;
 mod http_behaviour;
 mod lookup;

@@ -114,8 +114,8 @@ proptest! {
         let catalog = Catalog::new(Table::from_toml("generated.toml", &text).unwrap());
         let ask = |name: &str, value: &str| -> Vec<String> {
             let query = LookupQuery::parse(&[(name.to_owned(), value.to_owned())]).unwrap();
-            let answer = catalog.lookup(&query).expect("a match");
-            let body: serde_json::Value = serde_json::from_slice(answer.body()).unwrap();
+            let answer = catalog.lookup_json(&query, podmeta::Style::Pretty).expect("a match");
+            let body: serde_json::Value = serde_json::from_slice(&answer).unwrap();
             body["pods"].as_array().unwrap().iter().map(|p| p["id"].as_str().unwrap().to_owned()).collect()
         };
         for (id, hosts, ip) in &pods {

@@ -1,15 +1,16 @@
-//! What every request shares: the catalog in force (swapped whole on reload), the
-//! metrics, the draining flag and the HTTP settings.
+//! What every request shares: the catalog in force together with the response heads of
+//! its resources (one pair, swapped whole on reload), the metrics, the draining flag and
+//! the HTTP settings.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use axum::http::HeaderValue;
+use axum::http::{HeaderMap, HeaderValue};
 
+use super::prerendered::Heads;
 use crate::catalog::Catalog;
-use crate::log_format::AccessLog;
 use crate::metrics::Metrics;
 
 /// How the HTTP layer behaves; set from the command line.
@@ -22,8 +23,6 @@ pub struct HttpSettings {
     /// How long a request that reads a body may take, body included, before it is
     /// answered 408.
     pub request_timeout: Duration,
-    /// Where the fast path writes its access lines.
-    pub access_log: AccessLog,
 }
 
 impl Default for HttpSettings {
@@ -32,9 +31,15 @@ impl Default for HttpSettings {
             cache_max_age: 300,
             cors_origins: Vec::new(),
             request_timeout: Duration::from_secs(10),
-            access_log: AccessLog::default(),
         }
     }
+}
+
+/// A catalog and the heads of its pre-rendered resources: what a request is answered
+/// from, loaded once per request, so that a body and its head always belong together.
+pub(crate) struct Served {
+    pub(crate) catalog: Arc<Catalog>,
+    pub(crate) heads: Heads,
 }
 
 /// What every handler shares. Cloned for every request, so it is one `Arc`.
@@ -43,15 +48,17 @@ pub struct AppState(Arc<Shared>);
 
 /// The state behind [`AppState`].
 struct Shared {
-    /// The catalog is swapped whole on reload; a request loads it once and finishes on
-    /// the catalog it started with, whatever happens meanwhile.
-    catalog: ArcSwap<Catalog>,
+    /// Swapped whole on reload; a request loads it once and finishes on the catalog it
+    /// started with, whatever happens meanwhile.
+    served: ArcSwap<Served>,
     metrics: Metrics,
     /// Set once shutdown begins; `/readyz` answers 503 from then on.
     draining: AtomicBool,
     settings: HttpSettings,
     /// `public, max-age=N`, made once from the settings.
     cache_control: HeaderValue,
+    /// What CORS adds to the answer to a request without an `Origin`.
+    cors_without_origin: HeaderMap,
 }
 
 impl AppState {
@@ -68,31 +75,32 @@ impl AppState {
         let cache_control =
             HeaderValue::try_from(format!("public, max-age={}", settings.cache_max_age))
                 .unwrap_or_else(|_| HeaderValue::from_static("no-cache"));
+        let cors_without_origin = super::cors_headers_without_origin(&super::cors_layer(&settings));
         Self(Arc::new(Shared {
-            catalog: ArcSwap::from_pointee(catalog),
+            served: ArcSwap::from_pointee(Served::new(catalog)),
             metrics,
             draining: AtomicBool::new(false),
             settings,
             cache_control,
+            cors_without_origin,
         }))
     }
 
     /// The catalog in force now.
     pub fn catalog(&self) -> Arc<Catalog> {
-        self.0.catalog.load_full()
+        self.0.served.load().catalog.clone()
     }
 
-    /// The catalog in force, for the length of one synchronous answer: no reference
-    /// count is changed (arc-swap's per-thread debt slots stand in for it), where
-    /// [`Self::catalog`]'s clone and drop change one that every worker shares.
-    pub fn catalog_now(&self) -> arc_swap::Guard<Arc<Catalog>> {
-        self.0.catalog.load()
+    /// The catalog in force and its heads, for the length of one synchronous answer: no
+    /// reference count that every worker shares is changed.
+    pub(crate) fn served(&self) -> arc_swap::Guard<Arc<Served>> {
+        self.0.served.load()
     }
 
     /// Puts a new catalog in force; requests already running keep the old one.
     pub fn replace(&self, catalog: Catalog) {
         self.0.metrics.table_in_force(&catalog);
-        self.0.catalog.store(Arc::new(catalog));
+        self.0.served.store(Arc::new(Served::new(catalog)));
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -115,5 +123,18 @@ impl AppState {
 
     pub(crate) fn cache_control(&self) -> &HeaderValue {
         &self.0.cache_control
+    }
+
+    pub(crate) fn cors_without_origin(&self) -> &HeaderMap {
+        &self.0.cors_without_origin
+    }
+}
+
+impl Served {
+    fn new(catalog: Catalog) -> Self {
+        Self {
+            heads: Heads::new(&catalog),
+            catalog: Arc::new(catalog),
+        }
     }
 }

@@ -1,0 +1,180 @@
+//! The pre-rendered resources (`GET /pods`, `/pods/{pod}` and its parts): their answers
+//! from complete response heads.
+//!
+//! A resource's body never changes while its catalog is in force, and neither does any
+//! header of its 200 but the request id: type, ETag, `Vary`, coding, CORS (for a request
+//! without an `Origin`), caching, `nosniff` and length. So each head is built once per
+//! catalog and coding, on first use, and kept beside the catalog ([`Heads`], swapped with
+//! it); an answer is a copy of it with the request's id. [`answer`] is the one
+//! implementation of these resources' 200, 304, 412 and 406, whichever way the request
+//! came in (`http::App`'s dispatch, or the router for a request with an `Origin`).
+
+use std::sync::OnceLock;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
+use headers::ETag;
+
+use super::encoding::negotiate;
+use super::envelope::{Preconditions, X_REQUEST_ID};
+use super::state::{AppState, Served};
+use crate::catalog::{Catalog, Encoding, Part, Resource, Variant};
+use crate::problem::ApiError;
+
+/// Which pre-rendered resource of a catalog.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Found {
+    List,
+    /// A part of the pod at this position in the table.
+    Pod(usize, Part),
+}
+
+impl Found {
+    fn resource(self, catalog: &Catalog) -> &Resource {
+        match self {
+            Found::List => catalog.pods_body(),
+            Found::Pod(position, part) => catalog.pod_body(position, part),
+        }
+    }
+
+    /// Its place in [`Heads`].
+    fn index(self) -> usize {
+        match self {
+            Found::List => 0,
+            Found::Pod(position, part) => 1 + position * Part::ALL.len() + part as usize,
+        }
+    }
+}
+
+/// A 200's complete head, and its ETag as the preconditions compare it.
+struct Head {
+    headers: HeaderMap,
+    etag: Option<ETag>,
+}
+
+/// The heads of one catalog's resources, per coding, each built on first use.
+pub(crate) struct Heads(Box<[[OnceLock<Box<Head>>; Encoding::ALL.len()]]>);
+
+impl Heads {
+    pub(crate) fn new(catalog: &Catalog) -> Self {
+        let count = 1 + catalog.table().pods().len() * Part::ALL.len();
+        Self((0..count).map(|_| Default::default()).collect())
+    }
+}
+
+/// A header that a kept head holds only to be removed from each copy, which leaves the
+/// copy room for the one header the connection adds (`Keep-Alive`, in `connections`):
+/// hyper keeps each connection's last response map to read its next request into, and a
+/// map that had to grow for that header would cost every kept-alive connection its
+/// larger allocation.
+const ROOM: HeaderName = HeaderName::from_static("keep-alive");
+
+/// The answer to a GET or HEAD of `found` in `served`. `through_cors` says that the CORS
+/// layer is answering the request (it has an `Origin`) and adds its own headers.
+pub(super) fn answer(
+    state: &AppState,
+    served: &Served,
+    found: Found,
+    request: &HeaderMap,
+    through_cors: bool,
+    is_head: bool,
+    id: HeaderValue,
+) -> Response {
+    let Some(encoding) = negotiate(request) else {
+        return refused(StatusCode::NOT_ACCEPTABLE);
+    };
+    let variant = found.resource(&served.catalog).variant(encoding);
+    let kept = served
+        .heads
+        .0
+        .get(found.index())
+        .and_then(|codings| codings.get(variant.encoding as usize))
+        .filter(|_| !through_cors);
+    let built;
+    let head = match kept {
+        Some(slot) => &**slot.get_or_init(|| Box::new(build(state, variant, true))),
+        None => {
+            built = build(state, variant, !through_cors);
+            &built
+        }
+    };
+    let preconditions = Preconditions::of(request);
+    let status = preconditions.evaluate(head.etag.as_ref(), true);
+    if status == StatusCode::PRECONDITION_FAILED {
+        return refused(status);
+    }
+    let mut headers = head.headers.clone();
+    headers.remove(ROOM);
+    headers.insert(X_REQUEST_ID.clone(), id);
+    let body = if status == StatusCode::NOT_MODIFIED {
+        for gone in [
+            header::CONTENT_TYPE,
+            header::CONTENT_LENGTH,
+            header::CONTENT_ENCODING,
+        ] {
+            headers.remove(gone);
+        }
+        Body::empty()
+    } else if is_head {
+        Body::empty()
+    } else {
+        Body::from(variant.body.clone())
+    };
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    *response.headers_mut() = headers;
+    response.extensions_mut().insert(super::envelope::Complete);
+    response
+}
+
+/// A 406 or 412: the problem, which the envelope seals as any error.
+fn refused(status: StatusCode) -> Response {
+    let mut response = ApiError::Status { status }.into_response();
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
+}
+
+/// The head of a 200 of `variant`, in the order the envelope seals any answer: the
+/// representation, CORS (for a request without an `Origin`, if `with_cors`), caching, the
+/// request id (a placeholder here), `nosniff`, the length.
+fn build(state: &AppState, variant: &Variant, with_cors: bool) -> Head {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let etag_value = HeaderValue::try_from(variant.etag.as_str()).ok();
+    if let Some(etag) = &etag_value {
+        headers.insert(header::ETAG, etag.clone());
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if variant.encoding != Encoding::Identity {
+        headers.insert(
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static(variant.encoding.token()),
+        );
+    }
+    if with_cors {
+        for (name, value) in state.cors_without_origin() {
+            headers.append(name, value.clone());
+        }
+    }
+    headers.insert(header::CACHE_CONTROL, state.cache_control().clone());
+    headers.insert(X_REQUEST_ID.clone(), HeaderValue::from_static("-"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::CONTENT_LENGTH,
+        HeaderValue::from(variant.body.len()),
+    );
+    headers.insert(ROOM, HeaderValue::from_static(""));
+    Head {
+        headers,
+        etag: variant.etag.parse().ok(),
+    }
+}
