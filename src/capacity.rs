@@ -13,10 +13,9 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 10_000;
 pub const ADMIN_MAX_CONNECTIONS: usize = 64;
 
 /// What one open connection costs, as the container's cgroup counts it (the process's
-/// buffers plus the kernel's socket objects and buffers): measured at 12.8-13.0 KiB under
-/// load at 1,000 to 8,000 connections (`bench/connections.sh`; 18-21 KiB before mimalloc
-/// and the smaller connection task). Kept at 24 KiB: the benchmark's requests are small
-/// and read at once, and a slow reader's socket buffers or a request body cost more.
+/// buffers plus the kernel's socket objects and buffers), with room above what
+/// `bench/connections.sh` measures: the benchmark's requests are small and read at once,
+/// and a slow reader's socket buffers or a request body cost more.
 pub const CONNECTION_BYTES: u64 = 24 * 1024;
 
 /// podmeta with no connections open, as the cgroup counts it, rounded up.

@@ -28,10 +28,12 @@ use crate::rules::LambdaArnParams;
 use crate::sdk::{ServerSdk, direct_routing_host};
 use crate::table::{EventsApi, Pod, Sftp, Table};
 
-/// The parts of a pod that have a resource of their own.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The parts of a pod that have a resource of their own (and, as named on the command
+/// line, those that `podmeta get` prints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Part {
     /// The whole pod: `/pods/{pod}`.
+    #[value(skip)]
     Whole,
     Login,
     EventsApi,
@@ -39,8 +41,8 @@ pub enum Part {
     Rules,
     Aws,
     /// `/pods/{pod}/rules/iam-policy`: a document, not a JSON view.
+    #[value(skip)]
     IamPolicy,
-    /// `/pods/{pod}/sdks`.
     Sdks,
 }
 
@@ -160,8 +162,8 @@ fn compress(encoding: Encoding, body: &[u8]) -> Option<Bytes> {
             encoder.finish().ok()?;
         }
         Encoding::Br => {
-            // Quality 9 of 11: within a few per cent of 11 on JSON, and ten times faster,
-            // which matters for the first request for a 1,000-pod `/pods`.
+            // Quality 9 of 11: nearly as small on JSON, and much faster, which matters for
+            // the first request for a large table's `/pods`.
             let mut encoder = brotli::CompressorWriter::new(&mut out, 4096, 9, 22);
             encoder.write_all(body).ok()?;
             encoder.flush().ok()?;

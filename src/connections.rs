@@ -382,8 +382,7 @@ impl Pool {
     ///
     /// The connection is made here and the future holds only it and its place in the
     /// pool: an async fn would also keep its arguments, and a `select!` on a `Notify`
-    /// its waiter, for as long as the connection is open (`bench/RESULTS.md`, memory per
-    /// connection).
+    /// its waiter, for as long as the connection is open.
     pub fn serve<S>(
         self: Arc<Self>,
         builder: &http1::Builder,

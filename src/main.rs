@@ -2,8 +2,8 @@
 
 /// mimalloc rather than glibc's allocator: under connection churn glibc's heap keeps the
 /// pages of freed connection buffers and places new ones across them, so memory per
-/// connection grew from 12 to 18 KiB over the sweep's rounds; mimalloc, with transparent
-/// huge pages off (its `no_thp` feature), held 12 KiB (`bench/RESULTS.md`).
+/// connection grows over time; mimalloc, with transparent huge pages off (its `no_thp`
+/// feature), holds it steady (`bench/RESULTS.md`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

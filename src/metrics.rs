@@ -59,7 +59,14 @@ pub struct Metrics {
     table_info: IntGaugeVec,
     table_pods: IntGauge,
     table_loaded: IntGauge,
-    connections: ConnectionMetricVecs,
+    // The connection metrics, by listener.
+    open: IntGaugeVec,
+    cap: IntGaugeVec,
+    accepted: IntCounterVec,
+    idle_closed: IntCounterVec,
+    shed: IntCounterVec,
+    at_cap_seconds: CounterVec,
+    timed_out: IntCounterVec,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -68,77 +75,163 @@ impl std::fmt::Debug for Metrics {
     }
 }
 
+/// A metric, registered in `registry`.
+fn registered<M>(
+    registry: &Registry,
+    metric: Result<M, prometheus::Error>,
+) -> Result<M, prometheus::Error>
+where
+    M: prometheus::core::Collector + Clone + 'static,
+{
+    let metric = metric?;
+    registry.register(Box::new(metric.clone()))?;
+    Ok(metric)
+}
+
 impl Metrics {
     /// Registers every metric. Fails only if two share a name, which is a bug caught by the
     /// first test that builds an app.
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new();
-        let requests = IntCounterVec::new(
-            Opts::new("podmeta_http_requests_total", "HTTP requests answered."),
-            &["method", "route", "status"],
-        )?;
-        let latency = HistogramVec::new(
-            HistogramOpts::new(
-                "podmeta_http_request_duration_seconds",
-                "Time from a request's arrival to its response, by route template.",
-            )
-            .buckets(LATENCY_BUCKETS.to_vec()),
-            &["route"],
-        )?;
-        let reloads = IntCounterVec::new(
-            Opts::new(
-                "podmeta_table_reloads_total",
-                "Table reloads, by result: success (swapped in) or failure (kept the old table).",
-            ),
-            &["result"],
-        )?;
-        let table_info = IntGaugeVec::new(
-            Opts::new(
-                "podmeta_table_info",
-                "The table in force (always 1), by version and source.",
-            ),
-            &["version", "source"],
-        )?;
-        let table_pods = IntGauge::new("podmeta_table_pods", "Pods in the table in force.")?;
-        let table_loaded = IntGauge::new(
-            "podmeta_table_loaded_timestamp_seconds",
-            "When the table in force was loaded, in Unix seconds.",
-        )?;
-        registry.register(Box::new(requests.clone()))?;
-        registry.register(Box::new(latency.clone()))?;
-        registry.register(Box::new(reloads.clone()))?;
-        registry.register(Box::new(table_info.clone()))?;
-        registry.register(Box::new(table_pods.clone()))?;
-        registry.register(Box::new(table_loaded.clone()))?;
-        let connections = ConnectionMetricVecs::new(&registry)?;
-        // Both results exist from the start, so that a rate() over them is never empty.
-        reloads.with_label_values(&["success"]);
-        reloads.with_label_values(&["failure"]);
-        Ok(Self {
+        let r = &registry;
+        let listener = &["listener"];
+        let metrics = Self {
+            requests: registered(
+                r,
+                IntCounterVec::new(
+                    Opts::new("podmeta_http_requests_total", "HTTP requests answered."),
+                    &["method", "route", "status"],
+                ),
+            )?,
+            latency: registered(
+                r,
+                HistogramVec::new(
+                    HistogramOpts::new(
+                        "podmeta_http_request_duration_seconds",
+                        "Time from a request's arrival to its response, by route template.",
+                    )
+                    .buckets(LATENCY_BUCKETS.to_vec()),
+                    &["route"],
+                ),
+            )?,
+            reloads: registered(
+                r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "podmeta_table_reloads_total",
+                        "Table reloads, by result: success (swapped in) or failure (kept the old table).",
+                    ),
+                    &["result"],
+                ),
+            )?,
+            table_info: registered(
+                r,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "podmeta_table_info",
+                        "The table in force (always 1), by version and source.",
+                    ),
+                    &["version", "source"],
+                ),
+            )?,
+            table_pods: registered(
+                r,
+                IntGauge::new("podmeta_table_pods", "Pods in the table in force."),
+            )?,
+            table_loaded: registered(
+                r,
+                IntGauge::new(
+                    "podmeta_table_loaded_timestamp_seconds",
+                    "When the table in force was loaded, in Unix seconds.",
+                ),
+            )?,
+            open: registered(
+                r,
+                IntGaugeVec::new(
+                    Opts::new("podmeta_connections_open", "Connections open now."),
+                    listener,
+                ),
+            )?,
+            cap: registered(
+                r,
+                IntGaugeVec::new(
+                    Opts::new(
+                        "podmeta_connections_max",
+                        "The connection cap in force (after fitting it to the open-file and memory limits).",
+                    ),
+                    listener,
+                ),
+            )?,
+            accepted: registered(
+                r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "podmeta_connections_accepted_total",
+                        "Connections accepted.",
+                    ),
+                    listener,
+                ),
+            )?,
+            idle_closed: registered(
+                r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "podmeta_connections_idle_closed_total",
+                        "Keep-alive connections idle for 1 s or more, closed to make room at the cap.",
+                    ),
+                    listener,
+                ),
+            )?,
+            shed: registered(
+                r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "podmeta_connections_shed_total",
+                        "Connections accepted above the soft limit (90 % of the cap), told to close after their first response, with Connection: close.",
+                    ),
+                    listener,
+                ),
+            )?,
+            at_cap_seconds: registered(
+                r,
+                CounterVec::new(
+                    Opts::new(
+                        "podmeta_connections_at_cap_seconds_total",
+                        "Time spent at the cap, with new connections waiting in the listen backlog.",
+                    ),
+                    listener,
+                ),
+            )?,
+            timed_out: registered(
+                r,
+                IntCounterVec::new(
+                    Opts::new(
+                        "podmeta_connections_timed_out_total",
+                        "Connections closed by a time limit, by phase: new (no request since accept), headers (a request's headers too slow), idle (keep-alive).",
+                    ),
+                    &["listener", "phase"],
+                ),
+            )?,
             registry,
-            requests,
-            latency,
-            reloads,
-            table_info,
-            table_pods,
-            table_loaded,
-            connections,
-        })
+        };
+        // Both results exist from the start, so that a rate() over them is never empty.
+        metrics.reloads.with_label_values(&["success"]);
+        metrics.reloads.with_label_values(&["failure"]);
+        Ok(metrics)
     }
 
     /// The connection metrics of one listener (`main` or `admin`), resolved once.
     pub fn connections(&self, listener: &str) -> ConnectionMetrics {
-        let c = &self.connections;
         ConnectionMetrics {
-            open: c.open.with_label_values(&[listener]),
-            cap: c.cap.with_label_values(&[listener]),
-            accepted: c.accepted.with_label_values(&[listener]),
-            idle_closed: c.idle_closed.with_label_values(&[listener]),
-            shed: c.shed.with_label_values(&[listener]),
-            at_cap_seconds: c.at_cap_seconds.with_label_values(&[listener]),
-            timed_out_new: c.timed_out.with_label_values(&[listener, "new"]),
-            timed_out_headers: c.timed_out.with_label_values(&[listener, "headers"]),
-            timed_out_idle: c.timed_out.with_label_values(&[listener, "idle"]),
+            open: self.open.with_label_values(&[listener]),
+            cap: self.cap.with_label_values(&[listener]),
+            accepted: self.accepted.with_label_values(&[listener]),
+            idle_closed: self.idle_closed.with_label_values(&[listener]),
+            shed: self.shed.with_label_values(&[listener]),
+            at_cap_seconds: self.at_cap_seconds.with_label_values(&[listener]),
+            timed_out_new: self.timed_out.with_label_values(&[listener, "new"]),
+            timed_out_headers: self.timed_out.with_label_values(&[listener, "headers"]),
+            timed_out_idle: self.timed_out.with_label_values(&[listener, "idle"]),
         }
     }
 
@@ -199,84 +292,6 @@ impl Metrics {
             out.clear();
         }
         String::from_utf8(out).unwrap_or_default()
-    }
-}
-
-/// The connection metrics, by listener.
-struct ConnectionMetricVecs {
-    open: IntGaugeVec,
-    cap: IntGaugeVec,
-    accepted: IntCounterVec,
-    idle_closed: IntCounterVec,
-    shed: IntCounterVec,
-    at_cap_seconds: CounterVec,
-    timed_out: IntCounterVec,
-}
-
-impl ConnectionMetricVecs {
-    fn new(registry: &Registry) -> Result<Self, prometheus::Error> {
-        let open = IntGaugeVec::new(
-            Opts::new("podmeta_connections_open", "Connections open now."),
-            &["listener"],
-        )?;
-        let cap = IntGaugeVec::new(
-            Opts::new(
-                "podmeta_connections_max",
-                "The connection cap in force (after fitting it to the open-file and memory limits).",
-            ),
-            &["listener"],
-        )?;
-        let accepted = IntCounterVec::new(
-            Opts::new(
-                "podmeta_connections_accepted_total",
-                "Connections accepted.",
-            ),
-            &["listener"],
-        )?;
-        let idle_closed = IntCounterVec::new(
-            Opts::new(
-                "podmeta_connections_idle_closed_total",
-                "Keep-alive connections idle for 1 s or more, closed to make room at the cap.",
-            ),
-            &["listener"],
-        )?;
-        let shed = IntCounterVec::new(
-            Opts::new(
-                "podmeta_connections_shed_total",
-                "Connections accepted above the soft limit (90 % of the cap), told to close after their first response, with Connection: close.",
-            ),
-            &["listener"],
-        )?;
-        let at_cap_seconds = CounterVec::new(
-            Opts::new(
-                "podmeta_connections_at_cap_seconds_total",
-                "Time spent at the cap, with new connections waiting in the listen backlog.",
-            ),
-            &["listener"],
-        )?;
-        let timed_out = IntCounterVec::new(
-            Opts::new(
-                "podmeta_connections_timed_out_total",
-                "Connections closed by a time limit, by phase: new (no request since accept), headers (a request's headers too slow), idle (keep-alive).",
-            ),
-            &["listener", "phase"],
-        )?;
-        registry.register(Box::new(open.clone()))?;
-        registry.register(Box::new(cap.clone()))?;
-        registry.register(Box::new(accepted.clone()))?;
-        registry.register(Box::new(idle_closed.clone()))?;
-        registry.register(Box::new(shed.clone()))?;
-        registry.register(Box::new(at_cap_seconds.clone()))?;
-        registry.register(Box::new(timed_out.clone()))?;
-        Ok(Self {
-            open,
-            cap,
-            accepted,
-            idle_closed,
-            shed,
-            at_cap_seconds,
-            timed_out,
-        })
     }
 }
 

@@ -250,8 +250,8 @@ async fn accept_loop<S: Service + Clone>(
         // The header count stays at hyper's 100: more puts the header array on the heap
         // for every request.
         .max_buf_size(MAX_HEADER_BYTES);
-    // Shared rather than copied into each connection's task, which it would enlarge by
-    // its size (104 bytes) for as long as the connection is open.
+    // Shared rather than copied into each connection's task, which it would enlarge for
+    // as long as the connection is open.
     let builder = Arc::new(builder);
     let mut shutdown: Pin<&mut _> = std::pin::pin!(shutdown);
     let mut episode = Episode::default();
@@ -298,8 +298,8 @@ async fn accept_loop<S: Service + Clone>(
 /// of its own, to which the accept loop hands connections in turn.
 ///
 /// On tokio's multi-threaded runtime, one I/O driver wakes connection tasks on whichever
-/// worker, and idle workers steal from busy ones: at 2,000 connections that cross-core
-/// traffic cost more than the requests (`bench/RESULTS.md`). Here a connection lives on
+/// worker, and idle workers steal from busy ones: with thousands of connections that
+/// cross-core traffic cost more than the requests. Here a connection lives on
 /// one thread, with its own I/O driver and timers, from accept to close, as in nginx's
 /// one worker process per core. The accept loop, the cap and the time limits stay one.
 #[derive(Clone)]
