@@ -101,16 +101,21 @@ fn prerendered(c: &mut Criterion) {
 /// (written to nowhere), on a current-thread runtime.
 fn posted_bucket_policy(c: &mut Criterion) {
     use tower::Service as _;
-    let (writer, _flush) = podmeta::batch_writer(std::io::sink());
+    let (writer, _flush) = tracing_appender::non_blocking(std::io::sink());
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter("info")
-        .with_writer(writer)
-        .fmt_fields(podmeta::JsonObjectFields)
-        .event_format(podmeta::JsonLines)
+        .with_writer(writer.clone())
+        .json()
+        .with_current_span(true)
+        .with_span_list(false)
         .finish();
     let _default = tracing::subscriber::set_default(subscriber);
     let catalog = Catalog::new(Table::builtin().expect("the built-in table loads"));
-    let state = podmeta::AppState::new(catalog);
+    let settings = podmeta::HttpSettings {
+        access_log: podmeta::AccessLog::Json(writer),
+        ..podmeta::HttpSettings::default()
+    };
+    let state = podmeta::AppState::with_settings(catalog, settings);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()

@@ -16,13 +16,12 @@ use std::time::Duration;
 
 use axum::http::HeaderValue;
 use clap::parser::ValueSource;
-use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use tracing_subscriber::EnvFilter;
 
-use crate::catalog::{Catalog, Part};
+use crate::catalog::Catalog;
 use crate::commands::Command as Document;
 use crate::json::Style;
-use crate::lookup::LookupKind;
 use crate::{AppState, HttpSettings, ServerSettings, Table};
 
 /// Exit code for a problem the API would answer with a 4xx.
@@ -147,138 +146,14 @@ enum Command {
     /// 0 if it answers 200, 1 if not: a container HEALTHCHECK for images without curl.
     #[command(after_help = "Example:\n  podmeta --admin-bind 127.0.0.1:9090 healthcheck")]
     Healthcheck,
-    /// Print every pod: the body of GET /pods.
-    #[command(after_help = "Example:\n  podmeta pods --compact")]
-    Pods {
-        #[command(flatten)]
-        output: Output,
-    },
-    /// Print everything about a pod, or one part of it: the body of GET /pods/{pod}[/PART].
-    #[command(after_help = "Examples:\n  podmeta get eu1\n  podmeta get EU1 sftp")]
-    Get {
-        /// The pod, in any letter case (us1, us2, eu1, au1 in the built-in table).
-        pod: String,
-        /// One part of the pod.
-        #[arg(value_enum)]
-        part: Option<PartName>,
-        #[command(flatten)]
-        output: Output,
-    },
-    /// Print the S3 bucket policy for a forwarding bucket: the body of
-    /// POST /pods/{pod}/bucket-policy.
-    #[command(
-        after_help = "Example:\n  podmeta bucket-policy eu1 --bucket mp-forwarding-acme > policy.json\n  aws s3api put-bucket-policy --bucket mp-forwarding-acme --policy file://policy.json"
-    )]
-    BucketPolicy {
-        pod: String,
-        /// The bucket's name: it begins with mp-forwarding- and keeps S3's naming rules.
-        #[arg(long)]
-        bucket: String,
-        #[command(flatten)]
-        output: Output,
-    },
-    /// Print the IAM policy that Rules need in the pod's region: the body of
-    /// GET /pods/{pod}/rules/iam-policy.
-    #[command(after_help = "Example:\n  podmeta iam-policy eu1 > iam-policy.json")]
-    IamPolicy {
-        pod: String,
-        #[command(flatten)]
-        output: Output,
-    },
-    /// Print the ARN of a Rules Lambda function: the body of
-    /// GET /pods/{pod}/rules/lambda-arn.
-    #[command(
-        after_help = "Examples:\n  podmeta lambda-arn eu1 --account-id 123456789012 --function mprmyrule --alias PROD\n  podmeta lambda-arn eu1 --account-id 123456789012 --function mprmyrule --alias '$LATEST' --raw"
-    )]
-    LambdaArn {
-        pod: String,
-        /// The 12-digit AWS account that holds the function.
-        #[arg(long)]
-        account_id: String,
-        /// The function's name: it begins with mpr.
-        #[arg(long)]
-        function: String,
-        /// PROD or '$LATEST' (quoted, so that the shell leaves it alone).
-        #[arg(long)]
-        alias: String,
-        /// Print the bare ARN, not JSON.
-        #[arg(long, conflicts_with_all = ["compact", "json"])]
-        raw: bool,
-        #[command(flatten)]
-        output: Output,
-    },
-    /// Print how to point each server SDK at the pod: the body of GET /pods/{pod}/sdks;
-    /// with --sdk and --snippet, that SDK's snippet as plain text.
-    #[command(
-        after_help = "Examples:\n  podmeta sdks eu1\n  podmeta sdks eu1 --sdk python --snippet > configure_mparticle.py"
-    )]
-    Sdks {
-        pod: String,
-        /// A server SDK, in any letter case: go, java, node, python or ruby.
-        #[arg(long, requires = "snippet")]
-        sdk: Option<String>,
-        /// Print the SDK's snippet alone, as plain text (needs --sdk).
-        #[arg(long, requires = "sdk", conflicts_with = "compact")]
-        snippet: bool,
-        #[command(flatten)]
-        output: Output,
-    },
-    /// Say which pod a host, URL, IP, API key, AWS region or ARN is in: the body of
-    /// GET /lookup?q=VALUE. Give - to read the value from stdin, so that an API key stays
-    /// out of the shell's history and of ps.
-    #[command(
-        after_help = "Examples:\n  podmeta lookup sftp.eu1.mparticle.com\n  podmeta lookup --as ip 52.45.156.86\n  printf '%s' \"$API_KEY\" | podmeta lookup -"
-    )]
-    Lookup {
-        /// The value, or - to read it from stdin.
-        value: String,
-        /// Read the value as this kind rather than work it out.
-        #[arg(long = "as", value_name = "KIND", value_parser = ["host", "url", "ip", "api_key", "aws_region", "arn"])]
-        kind: Option<String>,
-        #[command(flatten)]
-        output: Output,
-    },
+    #[command(flatten)]
+    Document(Document),
     /// Print a completion script for a shell.
     #[command(after_help = "Example:\n  podmeta completions bash > /etc/bash_completion.d/podmeta")]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-}
-
-/// How a document command prints.
-#[derive(Args)]
-struct Output {
-    /// One-line JSON, for scripts.
-    #[arg(long)]
-    compact: bool,
-    /// On failure, write the problem as problem+json (RFC 9457) to stderr.
-    #[arg(long)]
-    json: bool,
-}
-
-/// The parts of a pod `podmeta get` prints, as their routes name them.
-#[derive(Clone, Copy, ValueEnum)]
-enum PartName {
-    Login,
-    EventsApi,
-    Sftp,
-    Rules,
-    Aws,
-    Sdks,
-}
-
-impl From<PartName> for Part {
-    fn from(name: PartName) -> Self {
-        match name {
-            PartName::Login => Part::Login,
-            PartName::EventsApi => Part::EventsApi,
-            PartName::Sftp => Part::Sftp,
-            PartName::Rules => Part::Rules,
-            PartName::Aws => Part::Aws,
-            PartName::Sdks => Part::Sdks,
-        }
-    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -416,7 +291,7 @@ fn refuse_serve_flags(matches: &ArgMatches, name: &str) {
 
 /// Runs a subcommand.
 fn run(cli: &Cli, command: Command) -> ExitCode {
-    let (document, output) = match command {
+    let document = match command {
         Command::Check { path } => return check(&path),
         Command::Healthcheck => return healthcheck(cli.admin_bind.unwrap_or(cli.bind)),
         Command::Completions { shell } => {
@@ -424,78 +299,22 @@ fn run(cli: &Cli, command: Command) -> ExitCode {
             clap_complete::generate(shell, &mut Cli::command(), "podmeta", &mut script);
             return print(&script);
         }
-        Command::Pods { output } => (Document::Pods, output),
-        Command::Get { pod, part, output } => (
-            Document::Get {
-                pod,
-                part: part.map_or(Part::Whole, Part::from),
-            },
-            output,
-        ),
-        Command::BucketPolicy {
-            pod,
-            bucket,
-            output,
-        } => (Document::BucketPolicy { pod, bucket }, output),
-        Command::IamPolicy { pod, output } => (
-            Document::Get {
-                pod,
-                part: Part::IamPolicy,
-            },
-            output,
-        ),
-        Command::LambdaArn {
-            pod,
-            account_id,
-            function,
-            alias,
-            raw,
-            output,
-        } => (
-            Document::LambdaArn {
-                pod,
-                account_id,
-                function,
-                alias,
-                raw,
-            },
-            output,
-        ),
-        Command::Sdks {
-            pod,
-            sdk,
-            snippet: _,
-            output,
-        } => match sdk {
-            // clap makes --sdk and --snippet come together.
-            Some(sdk) => (Document::SdkSnippet { pod, sdk }, output),
-            None => (
-                Document::Get {
-                    pod,
-                    part: Part::Sdks,
-                },
-                output,
-            ),
-        },
-        Command::Lookup {
+        Command::Document(Document::Lookup {
             value,
             kind,
             output,
-        } => {
-            let value = if value == "-" {
-                match read_stdin() {
-                    Ok(value) => value,
-                    Err(e) => {
-                        eprintln!("podmeta: cannot read the value from stdin: {e}");
-                        return ExitCode::from(EXIT_PROBLEM);
-                    }
-                }
-            } else {
-                value
-            };
-            let kind = kind.as_deref().and_then(LookupKind::from_name);
-            (Document::Lookup { value, kind }, output)
-        }
+        }) if value == "-" => match read_stdin() {
+            Ok(value) => Document::Lookup {
+                value,
+                kind,
+                output,
+            },
+            Err(e) => {
+                eprintln!("podmeta: cannot read the value from stdin: {e}");
+                return ExitCode::from(EXIT_PROBLEM);
+            }
+        },
+        Command::Document(document) => document,
     };
     let table = match &cli.config {
         Some(path) => Table::from_path(path),
@@ -508,6 +327,7 @@ fn run(cli: &Cli, command: Command) -> ExitCode {
             return ExitCode::from(EXIT_BAD_CONFIG);
         }
     };
+    let output = document.output();
     let style = if output.compact {
         Style::Compact
     } else {
@@ -598,9 +418,15 @@ fn healthcheck(bind: SocketAddr) -> ExitCode {
 }
 
 fn serve(cli: Cli) -> ExitCode {
-    // Logs go through a background writer (see crate::log_writer): a slow terminal or
-    // pipe must not stall requests. The guard writes what is left when main returns.
-    let (writer, _flush_on_exit) = crate::batch_writer(std::io::stdout());
+    // Logs go through a background writer: a slow terminal or pipe must not stall
+    // requests (a full queue drops lines rather than wait). The guard writes what is left
+    // when serving returns.
+    let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .thread_name("podmeta-log")
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stdout(),
+        ));
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let format = cli
         .log_format
@@ -612,13 +438,19 @@ fn serve(cli: Cli) -> ExitCode {
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer.clone());
-    match format {
-        LogFormat::Text => logs.init(),
-        LogFormat::Json => logs
-            .fmt_fields(crate::JsonObjectFields)
-            .event_format(crate::JsonLines)
-            .init(),
-    }
+    let access_log = match format {
+        LogFormat::Text => {
+            logs.init();
+            crate::AccessLog::Tracing
+        }
+        LogFormat::Json => {
+            logs.json()
+                .with_current_span(true)
+                .with_span_list(false)
+                .init();
+            crate::AccessLog::Json(writer)
+        }
+    };
 
     // The table is loaded before the port is bound: a bad table never accepts a request.
     let table = match &cli.config {
@@ -659,6 +491,7 @@ fn serve(cli: Cli) -> ExitCode {
         cache_max_age: cli.cache_max_age,
         cors_origins,
         request_timeout: cli.request_timeout.into(),
+        access_log,
     };
     let fit = crate::capacity::fit(
         cli.max_connections,

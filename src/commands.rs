@@ -1,11 +1,12 @@
 //! The documents on the command line, with no server: `podmeta pods`, `podmeta get`,
-//! `podmeta bucket-policy`, … (the parsing is in `cli`).
+//! `podmeta bucket-policy`, … (the rest of the command line is in `cli`).
 //!
 //! Each [`Command`] names a route and its inputs; [`Command::answer`] asks the catalog the
 //! same question the route's handler does. So a command prints exactly the body of its
 //! route, and fails with exactly its problem.
 
 use bytes::Bytes;
+use clap::{Args, Subcommand};
 
 use crate::catalog::{Catalog, Part};
 use crate::json::Style;
@@ -14,39 +15,137 @@ use crate::problem::ApiError;
 
 /// One question, as its route would be asked it. Pods are given as typed, in any letter
 /// case, and checked by the catalog, as a path's `{pod}` is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Subcommand)]
 pub enum Command {
-    /// `GET /pods`.
-    Pods,
-    /// `GET /pods/{pod}` or one of its parts (the IAM policy too).
-    Get { pod: String, part: Part },
-    /// `POST /pods/{pod}/bucket-policy` with `{"bucket": …}`.
-    BucketPolicy { pod: String, bucket: String },
-    /// `GET /pods/{pod}/rules/lambda-arn?account_id=…&function=…&alias=…`; with `raw`,
-    /// the bare ARN.
+    /// Print every pod: the body of GET /pods.
+    #[command(after_help = "Example:\n  podmeta pods --compact")]
+    Pods {
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Print everything about a pod, or one part of it: the body of GET /pods/{pod}[/PART].
+    #[command(after_help = "Examples:\n  podmeta get eu1\n  podmeta get EU1 sftp")]
+    Get {
+        /// The pod, in any letter case (us1, us2, eu1, au1 in the built-in table).
+        pod: String,
+        /// One part of the pod.
+        #[arg(value_enum)]
+        part: Option<Part>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Print the S3 bucket policy for a forwarding bucket: the body of
+    /// POST /pods/{pod}/bucket-policy.
+    #[command(
+        after_help = "Example:\n  podmeta bucket-policy eu1 --bucket mp-forwarding-acme > policy.json\n  aws s3api put-bucket-policy --bucket mp-forwarding-acme --policy file://policy.json"
+    )]
+    BucketPolicy {
+        pod: String,
+        /// The bucket's name: it begins with mp-forwarding- and keeps S3's naming rules.
+        #[arg(long)]
+        bucket: String,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Print the IAM policy that Rules need in the pod's region: the body of
+    /// GET /pods/{pod}/rules/iam-policy.
+    #[command(after_help = "Example:\n  podmeta iam-policy eu1 > iam-policy.json")]
+    IamPolicy {
+        pod: String,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Print the ARN of a Rules Lambda function: the body of
+    /// GET /pods/{pod}/rules/lambda-arn.
+    #[command(
+        after_help = "Examples:\n  podmeta lambda-arn eu1 --account-id 123456789012 --function mprmyrule --alias PROD\n  podmeta lambda-arn eu1 --account-id 123456789012 --function mprmyrule --alias '$LATEST' --raw"
+    )]
     LambdaArn {
         pod: String,
+        /// The 12-digit AWS account that holds the function.
+        #[arg(long)]
         account_id: String,
+        /// The function's name: it begins with mpr.
+        #[arg(long)]
         function: String,
+        /// PROD or '$LATEST' (quoted, so that the shell leaves it alone).
+        #[arg(long)]
         alias: String,
+        /// Print the bare ARN, not JSON.
+        #[arg(long, conflicts_with_all = ["compact", "json"])]
         raw: bool,
+        #[command(flatten)]
+        output: Output,
     },
-    /// The `snippet` of one server SDK in `GET /pods/{pod}/sdks`, as plain text.
-    SdkSnippet { pod: String, sdk: String },
-    /// `GET /lookup?q=…`, or with `kind`, `GET /lookup?{kind}=…`.
+    /// Print how to point each server SDK at the pod: the body of GET /pods/{pod}/sdks;
+    /// with --sdk and --snippet, that SDK's snippet as plain text.
+    #[command(
+        after_help = "Examples:\n  podmeta sdks eu1\n  podmeta sdks eu1 --sdk python --snippet > configure_mparticle.py"
+    )]
+    Sdks {
+        pod: String,
+        /// A server SDK, in any letter case: go, java, node, python or ruby.
+        #[arg(long, requires = "snippet")]
+        sdk: Option<String>,
+        /// Print the SDK's snippet alone, as plain text (needs --sdk).
+        #[arg(long, requires = "sdk", conflicts_with = "compact")]
+        snippet: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Say which pod a host, URL, IP, API key, AWS region or ARN is in: the body of
+    /// GET /lookup?q=VALUE. Give - to read the value from stdin, so that an API key stays
+    /// out of the shell's history and of ps.
+    #[command(
+        after_help = "Examples:\n  podmeta lookup sftp.eu1.mparticle.com\n  podmeta lookup --as ip 52.45.156.86\n  printf '%s' \"$API_KEY\" | podmeta lookup -"
+    )]
     Lookup {
+        /// The value, or - to read it from stdin.
         value: String,
-        kind: Option<LookupKind>,
+        /// Read the value as this kind rather than work it out.
+        #[arg(long = "as", value_name = "KIND", value_parser = ["host", "url", "ip", "api_key", "aws_region", "arn"])]
+        kind: Option<String>,
+        #[command(flatten)]
+        output: Output,
     },
 }
 
+/// How a document command prints.
+#[derive(Debug, Args)]
+pub struct Output {
+    /// One-line JSON, for scripts.
+    #[arg(long)]
+    pub compact: bool,
+    /// On failure, write the problem as problem+json (RFC 9457) to stderr.
+    #[arg(long)]
+    pub json: bool,
+}
+
 impl Command {
+    pub fn output(&self) -> &Output {
+        match self {
+            Self::Pods { output }
+            | Self::Get { output, .. }
+            | Self::BucketPolicy { output, .. }
+            | Self::IamPolicy { output, .. }
+            | Self::LambdaArn { output, .. }
+            | Self::Sdks { output, .. }
+            | Self::Lookup { output, .. } => output,
+        }
+    }
+
     /// What the command prints: the route's body in `style`, or the route's problem.
     pub fn answer(&self, catalog: &Catalog, style: Style) -> Result<Bytes, ApiError> {
         match self {
-            Self::Pods => Ok(catalog.pods_json(style)),
-            Self::Get { pod, part } => Ok(catalog.part_json(catalog.position(pod)?, *part, style)),
-            Self::BucketPolicy { pod, bucket } => {
+            Self::Pods { .. } => Ok(catalog.pods_json(style)),
+            Self::Get { pod, part, .. } => {
+                let part = part.unwrap_or(Part::Whole);
+                Ok(catalog.part_json(catalog.position(pod)?, part, style))
+            }
+            Self::IamPolicy { pod, .. } => {
+                Ok(catalog.part_json(catalog.position(pod)?, Part::IamPolicy, style))
+            }
+            Self::BucketPolicy { pod, bucket, .. } => {
                 catalog.bucket_policy(catalog.position(pod)?, bucket, style)
             }
             Self::LambdaArn {
@@ -55,6 +154,7 @@ impl Command {
                 function,
                 alias,
                 raw,
+                ..
             } => {
                 let position = catalog.position(pod)?;
                 let pairs = [
@@ -70,12 +170,20 @@ impl Command {
                     catalog.lambda_arn(position, &pairs, style)
                 }
             }
-            Self::SdkSnippet { pod, sdk } => catalog
+            // clap makes --sdk and --snippet come together.
+            Self::Sdks {
+                pod,
+                sdk: Some(sdk),
+                ..
+            } => catalog
                 .sdk_snippet(catalog.position(pod)?, sdk)
                 .map(Bytes::from),
-            Self::Lookup { value, kind } => {
-                let query = match kind {
-                    Some(kind) => LookupQuery::parse_as(*kind, value)?,
+            Self::Sdks { pod, sdk: None, .. } => {
+                Ok(catalog.part_json(catalog.position(pod)?, Part::Sdks, style))
+            }
+            Self::Lookup { value, kind, .. } => {
+                let query = match kind.as_deref().and_then(LookupKind::from_name) {
+                    Some(kind) => LookupQuery::parse_as(kind, value)?,
                     None => LookupQuery::read(value)?,
                 };
                 catalog.lookup_json(&query, style)

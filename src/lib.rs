@@ -6,32 +6,33 @@
 //!   AWS region, account id, IAM role ARN, …). Each can only hold a valid value.
 //! - `bucket`: the S3 bucket-name rules, each reported on its own.
 //! - `table`: the file format of `config/pods.toml`; loading it is validating it.
+//! - `json`: JSON as podmeta writes it (pretty or compact); a leaf.
 //! - `render`: pure functions from domain values to documents (bucket and IAM policies,
 //!   ARNs).
 //! - `sdk`: how each server SDK is pointed at a pod; client-SDK direct-routing hosts.
 //! - `rules`: the Lambda ARN builder's parameters and their rules.
 //! - `lookup`: reverse lookup (host, URL, IP, API key, region, ARN → pods), and `q`, a
 //!   value whose kind is worked out.
-//! - `catalog`: a loaded table plus every GET body, serialised once at load, and every
-//!   other answer (policies, ARNs, lookups), in a `render::Style`.
+//! - `catalog`: a loaded table plus every GET body, serialised once at load (with its
+//!   compressed variants, made on first use), and every other answer (policies, ARNs,
+//!   lookups), in a `json::Style`. Bytes and ETag strings: nothing of HTTP.
 //! - `problem`: the one error type and its RFC 9457 problem+json response.
-//! - `state`: what every request shares: the catalog in force, swapped whole on reload;
-//!   the metrics; the draining flag; the HTTP settings.
-//! - `http`: the router. `http::routes` is the route table, every fact about each
-//!   route (path, method, cache policy, admin listener, an example request); the handlers
-//!   and extractors only translate between HTTP and the catalog; `http::envelope` is the
-//!   one layer around every route: request id, access log and metrics, conditional GET and
-//!   caching, problem bodies for bare errors (CORS, compression and the timeout are
-//!   tower-http's, stacked in `http::router`).
+//! - `http`: [`App`], the one service every request passes (see below); its route table
+//!   (`http::routes`, every fact about each route), handlers and extractors (which only
+//!   translate between HTTP and the catalog), the pre-rendered answers
+//!   (`http::prerendered`), the envelope (`http::envelope`) and the shared state
+//!   (`http::state`: the catalog in force with its response heads, swapped whole on
+//!   reload; the metrics; the draining flag; the settings).
 //! - `page`: the setup page (`/ui/`), HTML rendered from the catalog, and its assets.
 //! - `metrics`: the Prometheus metrics.
-//! - `log_writer`, `log_format`: batched, non-blocking log output; the JSON line.
+//! - `log_format`: the log lines (tracing-subscriber's, through tracing-appender), and the
+//!   access line, written by hand with JSON logs.
 //! - `digest`: SHA-256 for table versions and ETags.
 //! - `server`: the main and admin listeners' accept loops, the stop signals, and the
 //!   shutdown (its delay, then the bounded drain).
-//! - `connections`: a listener's connections: the cap and the soft limit below it,
-//!   connections retired at response boundaries (`Connection: close`), the idle floor at
-//!   the cap, `Keep-Alive`, and the time limits from accept.
+//! - `connections`: a listener's connections, for any hyper service: the cap and the
+//!   soft limit below it, connections retired at response boundaries (`Connection:
+//!   close`), the idle floor at the cap, `Keep-Alive`, and the time limits from accept.
 //! - `capacity`: the cap fitted to the open-file and memory limits.
 //! - `reload`: reloading the table on SIGHUP and on file changes.
 //! - `healthcheck`: the tiny HTTP client behind `podmeta healthcheck`.
@@ -40,10 +41,23 @@
 //!   document commands, which `commands` answers through the catalog with no server.
 //!
 //! # How a request flows
-//! The router matches the path; the `PodRef` extractor resolves `{pod}` (any case) in the
-//! catalog in force when the request began; a GET handler returns bytes rendered at load,
-//! a POST handler validates its body into domain types and calls a renderer. Any error is
-//! an `problem::ApiError`, which renders itself as problem+json.
+//! ```text
+//! connection (connections: limits, Keep-Alive, retirement)
+//!   └─ App (http): the envelope, for every request
+//!        ├─ refused before any route (Host, target, transfer coding) → problem
+//!        ├─ GET/HEAD of /pods, /pods/{pod}[/part], no Origin
+//!        │    └─ prerendered::answer: 200/304/412/406 from the heads of the catalog in force
+//!        └─ anything else → the router
+//!             └─ each route: CORS (only with an Origin, or a preflight)
+//!                  └─ compression (not of pre-rendered answers)
+//!                       └─ [POST: body limit, request timeout] → handler
+//!                            (the pre-rendered routes' handlers call prerendered::answer)
+//!   ← seal (caching, preconditions, the problem of a bare error, CORS without an Origin,
+//!     request id, nosniff), metrics by route template, the access line
+//! ```
+//! A handler resolves `{pod}` (any case) in the catalog in force when the request began
+//! (`PodRef`); a POST handler validates its body into domain types and calls a renderer.
+//! Any error is a `problem::ApiError`, which renders itself as problem+json.
 //!
 //! # Where to add things
 //! - A field of a pod: its type in `domain` if new, the field in `table::Pod`, its
@@ -70,7 +84,6 @@ mod http;
 mod input;
 mod json;
 mod log_format;
-mod log_writer;
 mod lookup;
 mod metrics;
 mod page;
@@ -87,8 +100,7 @@ pub use healthcheck::probe as healthcheck;
 pub use http::state::{AppState, HttpSettings};
 pub use http::{App, AppFuture, CachePolicy, OPENAPI_YAML, ROUTES, Route, app};
 pub use json::Style;
-pub use log_format::{JsonLines, JsonObjectFields};
-pub use log_writer::batch_writer;
+pub use log_format::AccessLog;
 pub use problem::ApiError;
 pub use reload::{ignore_sighup_for_the_builtin_table, watch as watch_table};
 pub use server::{DEFAULT_BIND, Listeners, ServerSettings, Signals, bind, serve, shutdown_signals};

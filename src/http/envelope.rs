@@ -17,22 +17,18 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::Request;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use headers::{ETag, HeaderMapExt, IfMatch, IfNoneMatch};
+use headers::ETag;
 
+use super::request::{Preconditions, X_REQUEST_ID};
 use super::routes::CachePolicy;
 use super::state::AppState;
+use crate::log_format::{ACCESS_TARGET, Access};
 use crate::problem::{ApiError, PROBLEM_JSON};
-
-/// The header that carries a request's id, both ways.
-pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The route of a request that matched none.
 pub const UNMATCHED: &str = "(unmatched)";
-
-/// The target of access lines.
-pub const ACCESS_TARGET: &str = "podmeta::access";
 
 /// Marks an answer whose head is complete (a pre-rendered resource's): [`seal`] leaves it
 /// as it is, and no compression touches it.
@@ -108,15 +104,6 @@ pub(super) fn refusal<B>(request: &Request<B>) -> Option<ApiError> {
     None
 }
 
-/// The request's id: the client's `X-Request-Id` if sane, else a new one.
-pub(super) fn request_id(headers: &HeaderMap) -> HeaderValue {
-    headers
-        .get(&X_REQUEST_ID)
-        .filter(|v| is_sane_request_id(v.as_bytes()))
-        .cloned()
-        .unwrap_or_else(new_request_id)
-}
-
 /// The span that puts the request id on every log line of the request.
 pub(super) fn request_span(request_id: &str) -> tracing::Span {
     tracing::info_span!("request", request_id)
@@ -172,9 +159,11 @@ pub(super) fn seal(
     response
 }
 
-/// Writes the access line of `response` (sealed with its request id) through tracing, in
-/// `span` if the request has one, else in one made for it.
+/// Writes the access line of `response` (sealed with its request id): straight to the
+/// JSON log when that is where it goes, else through tracing in `span` if the request has
+/// one, or in one made for it.
 pub(super) fn access_line(
+    state: &AppState,
     span: Option<&tracing::Span>,
     response: &Response,
     method: &'static str,
@@ -189,19 +178,19 @@ pub(super) fn access_line(
         .get(&X_REQUEST_ID)
         .and_then(|id| id.to_str().ok())
         .unwrap_or_default();
-    let line = || {
-        tracing::info!(
-            target: ACCESS_TARGET,
-            method,
-            route,
-            status = response.status().as_u16(),
-            latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
-            "request"
-        );
+    let access = Access {
+        method,
+        route,
+        status: response.status().as_u16(),
+        latency_us: u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+        request_id,
     };
+    if state.settings().access_log.write_direct(&access) {
+        return;
+    }
     match span {
-        Some(span) => span.in_scope(line),
-        None => request_span(request_id).in_scope(line),
+        Some(span) => span.in_scope(|| access.trace()),
+        None => request_span(request_id).in_scope(|| access.trace()),
     }
 }
 
@@ -221,43 +210,6 @@ fn tag_etag_with_encoding(mut response: Response) -> Response {
         response.headers_mut().insert(header::ETAG, tagged);
     }
     response
-}
-
-/// A request's conditional headers (the `headers` crate reads each over all its lines,
-/// as RFC 9110 §5.3 makes repeated lines of a list header one list).
-#[derive(Debug, Default)]
-pub(super) struct Preconditions {
-    if_match: Option<IfMatch>,
-    if_none_match: Option<IfNoneMatch>,
-}
-
-impl Preconditions {
-    pub(super) fn of(headers: &HeaderMap) -> Self {
-        Self {
-            if_match: headers.typed_get(),
-            if_none_match: headers.typed_get(),
-        }
-    }
-
-    /// The status that the preconditions give a 200 whose entity tag is `etag`, in RFC
-    /// 9110 §13.2.2's order: an `If-Match` that fails is a 412 (strong comparison); then,
-    /// for a read, a matching `If-None-Match` is a 304 (weak comparison).
-    pub(super) fn evaluate(&self, etag: Option<&ETag>, is_read: bool) -> StatusCode {
-        if let Some(if_match) = &self.if_match {
-            let holds = if_match.is_any() || etag.is_some_and(|e| if_match.precondition_passes(e));
-            if !holds {
-                return StatusCode::PRECONDITION_FAILED;
-            }
-        }
-        match (&self.if_none_match, etag) {
-            (Some(if_none_match), Some(etag))
-                if is_read && !if_none_match.precondition_passes(etag) =>
-            {
-                StatusCode::NOT_MODIFIED
-            }
-            _ => StatusCode::OK,
-        }
-    }
 }
 
 /// Says how long a response may be cached, and evaluates the preconditions of a read
@@ -355,19 +307,11 @@ fn problem_for_bare_error(response: Response) -> Response {
     problem
 }
 
-/// A request id we pass on unchanged: 1 to 128 characters that are safe in any log.
-fn is_sane_request_id(id: &[u8]) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/+=@".contains(b))
-}
-
-fn new_request_id() -> HeaderValue {
-    let id = uuid::Uuid::new_v4();
-    let mut buf = uuid::Uuid::encode_buffer();
-    HeaderValue::from_str(id.hyphenated().encode_lower(&mut buf))
-        .unwrap_or_else(|_| HeaderValue::from_static("unknown"))
+/// A body's strong ETag ([`crate::digest::etag`]) as a header value.
+pub(super) fn etag_header(body: &[u8]) -> HeaderValue {
+    // Quoted hex digits are always a valid header value; the fallback is never taken.
+    HeaderValue::try_from(crate::digest::etag(body))
+        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
 }
 
 /// Methods as metric labels: the standard ones by name, anything else as `OTHER`, so
@@ -399,15 +343,6 @@ fn vary_names(headers: &HeaderMap, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn request_ids_are_kept_only_when_sane() {
-        assert!(is_sane_request_id(b"abc-123_x.y:z"));
-        assert!(!is_sane_request_id(b""));
-        assert!(!is_sane_request_id(b"has space"));
-        assert!(!is_sane_request_id(&[b'a'; 129]));
-        assert!(!is_sane_request_id(b"quote\"d"));
-    }
 
     #[test]
     fn unknown_methods_share_one_label() {

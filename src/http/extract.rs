@@ -10,8 +10,9 @@ use axum::response::Response;
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
-use super::envelope::X_REQUEST_ID;
+use super::envelope::Complete;
 use super::prerendered::{self, Found};
+use super::request::X_REQUEST_ID;
 use super::state::{AppState, Served};
 use crate::catalog::{Catalog, Part};
 use crate::domain::Violation;
@@ -33,38 +34,33 @@ impl PodRef {
 
     /// `GET /pods/{pod}` or one of its parts, as the router has it: with an `Origin`, or
     /// with a path that names its pod only once decoded.
-    pub(super) async fn serve(self, state: AppState, part: Part, request: Request) -> Response {
-        serve_prerendered(
-            &state,
-            &self.served,
-            Found::Pod(self.position, part),
-            request,
-        )
+    pub(super) async fn serve(self, part: Part, request: Request) -> Response {
+        serve_prerendered(&self.served, Found::Pod(self.position, part), request)
     }
 }
 
 /// A pre-rendered resource's answer ([`prerendered::answer`]) to a request the router
 /// passed on.
-pub(super) fn serve_prerendered(
-    state: &AppState,
-    served: &Served,
-    found: Found,
-    request: Request,
-) -> Response {
+pub(super) fn serve_prerendered(served: &Served, found: Found, request: Request) -> Response {
     let headers = request.headers();
     let id = headers
         .get(&X_REQUEST_ID)
         .cloned()
         .unwrap_or_else(|| axum::http::HeaderValue::from_static("-"));
-    prerendered::answer(
-        state,
-        served,
+    let (mut response, complete) = prerendered::answer(
+        &served.catalog,
+        &served.heads,
         found,
         headers,
         headers.contains_key(header::ORIGIN),
         request.method() == axum::http::Method::HEAD,
         id,
-    )
+    );
+    if complete {
+        // For the layers and the envelope, outside the router.
+        response.extensions_mut().insert(Complete);
+    }
+    response
 }
 
 impl FromRequestParts<AppState> for PodRef {

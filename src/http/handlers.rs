@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use super::envelope::etag_header;
 use super::extract::{ApiJson, PodRef, serve_prerendered};
 use super::prerendered::Found;
 use super::routes::ROUTES;
@@ -137,7 +138,7 @@ pub(super) async fn openapi() -> Response {
 /// `GET /pods`: a summary of every pod, in table order.
 pub(super) async fn list_pods(State(state): State<AppState>, request: Request) -> Response {
     let served = state.served();
-    serve_prerendered(&state, &served, Found::List, request)
+    serve_prerendered(&served, Found::List, request)
 }
 
 /// The body of `POST /pods/{pod}/bucket-policy`.
@@ -267,11 +268,4 @@ impl IntoResponse for Rendered {
         }
         response
     }
-}
-
-/// A body's strong ETag ([`crate::digest::etag`]) as a header value.
-pub(super) fn etag_header(body: &[u8]) -> HeaderValue {
-    // Quoted hex digits are always a valid header value; the fallback is never taken.
-    HeaderValue::try_from(crate::digest::etag(body))
-        .unwrap_or_else(|_| HeaderValue::from_static("\"0\""))
 }

@@ -15,11 +15,13 @@
 //! leaves the pre-rendered answers alone; the body limit and the request timeout on each
 //! route that reads a body.
 
+mod cors;
 pub(crate) mod encoding;
 mod envelope;
 mod extract;
 mod handlers;
 mod prerendered;
+mod request;
 pub mod routes;
 pub(crate) mod state;
 mod ui;
@@ -28,21 +30,21 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
-use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::task::{Context, Poll};
+use std::time::Instant;
 
 use axum::BoxError;
 use axum::Router;
 use axum::body::{Body, HttpBody};
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Request, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{MethodRouter, get, post};
 use bytes::Bytes;
 use tower::{Layer, Service, ServiceExt as _};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate};
-use tower_http::cors::{AllowOrigin, Cors, CorsLayer};
+use tower_http::cors::{Cors, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
 use tracing::Instrument as _;
 
@@ -52,13 +54,14 @@ pub use routes::{CachePolicy, ROUTES, Route};
 use crate::catalog::Part;
 use crate::metrics::RequestSeries;
 use crate::problem::{ApiError, BODY_LIMIT};
-use envelope::{Preconditions, UNMATCHED, X_REQUEST_ID};
+use envelope::UNMATCHED;
 use extract::PodRef;
 use handlers::{
     bucket_policy, healthz, index, lambda_arn, list_pods, lookup, lookup_posted,
     method_not_allowed, metrics, no_route, openapi, readyz,
 };
 use prerendered::Found;
+use request::{Preconditions, X_REQUEST_ID};
 use routes::Handler;
 use state::AppState;
 use ui::{ui_asset, ui_index, ui_pod};
@@ -136,7 +139,7 @@ impl App {
                     .compress_when(DefaultPredicate::new().and(NotComplete)),
             )
             .layer(RoutedLayer {
-                cors: cors_layer(settings),
+                cors: cors::layer(&settings.cors_origins),
             })
             .with_state(state.clone());
         let dispatch = Dispatch::new(&serves);
@@ -255,39 +258,6 @@ fn through_cors<B>(request: &Request<B>) -> bool {
     request.headers().contains_key(header::ORIGIN) || request.method() == Method::OPTIONS
 }
 
-/// The CORS policy: the origins allowed (any, by default), the methods and headers the API
-/// reads, and the headers a page may read back.
-fn cors_layer(settings: &state::HttpSettings) -> CorsLayer {
-    CorsLayer::new()
-        .allow_origin(if settings.cors_origins.is_empty() {
-            AllowOrigin::any()
-        } else {
-            AllowOrigin::list(settings.cors_origins.clone())
-        })
-        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
-        .allow_headers([
-            header::CONTENT_TYPE,
-            header::IF_NONE_MATCH,
-            X_REQUEST_ID.clone(),
-        ])
-        .expose_headers([header::ETAG, X_REQUEST_ID.clone()])
-        .max_age(Duration::from_secs(3600))
-}
-
-/// The headers `cors` adds to the answer to a request without an `Origin`, asked of the
-/// layer itself (around a service that answers at once, so that one poll completes it),
-/// so that an answer that skips the layer still carries exactly what it would add.
-fn cors_headers_without_origin(cors: &CorsLayer) -> HeaderMap {
-    let mut service = cors.layer(tower::service_fn(|_: Request<Body>| {
-        std::future::ready(Ok::<_, Infallible>(Response::new(Body::empty())))
-    }));
-    let future = std::pin::pin!(service.call(Request::new(Body::empty())));
-    match future.poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(Ok(response)) => response.headers().clone(),
-        _ => HeaderMap::new(),
-    }
-}
-
 /// The handler a route names, made anew: called once per route when a router is built.
 fn method_router(handler: Handler) -> MethodRouter<AppState> {
     match handler {
@@ -297,11 +267,9 @@ fn method_router(handler: Handler) -> MethodRouter<AppState> {
         Handler::Metrics => get(metrics),
         Handler::OpenApi => get(openapi),
         Handler::ListPods => get(list_pods),
-        Handler::Pod(part) => get(
-            move |State(state): State<AppState>, pod: PodRef, request: axum::extract::Request| {
-                pod.serve(state, part, request)
-            },
-        ),
+        Handler::Pod(part) => {
+            get(move |pod: PodRef, request: axum::extract::Request| pod.serve(part, request))
+        }
         Handler::LambdaArn => get(lambda_arn),
         Handler::BucketPolicy => post(bucket_policy),
         Handler::Lookup => get(lookup),
@@ -375,16 +343,12 @@ where
 }
 
 /// What a connection calls, with the app shared rather than cloned for each request.
-impl<B> hyper::service::Service<Request<B>> for App
-where
-    B: HttpBody<Data = Bytes> + Send + 'static,
-    B::Error: Into<BoxError>,
-{
+impl hyper::service::Service<Request<hyper::body::Incoming>> for App {
     type Response = Response;
     type Error = Infallible;
     type Future = AppFuture;
 
-    fn call(&self, request: Request<B>) -> AppFuture {
+    fn call(&self, request: Request<hyper::body::Incoming>) -> AppFuture {
         self.answer(request)
     }
 }
@@ -399,7 +363,7 @@ impl App {
         let start = Instant::now();
         let inner = &self.0;
         let method = envelope::method_label(request.method());
-        let id = envelope::request_id(request.headers());
+        let id = request::request_id(request.headers());
         if let Some(refused) = envelope::refusal(&request) {
             let unframed = matches!(refused, ApiError::NotImplemented { .. });
             let mut response = refused.into_response();
@@ -427,24 +391,28 @@ impl App {
         if is_read && !through_cors {
             let served = inner.state.served();
             if let Some((found, route)) = inner.dispatch.find(request.uri().path(), &served) {
-                let response = prerendered::answer(
-                    &inner.state,
-                    &served,
+                let (response, complete) = prerendered::answer(
+                    &served.catalog,
+                    &served.heads,
                     found,
                     request.headers(),
                     false,
                     request.method() == Method::HEAD,
                     id.clone(),
                 );
-                let response = envelope::seal(
-                    &inner.state,
-                    CachePolicy::NoStore,
-                    is_read,
-                    false,
-                    &Preconditions::default(),
-                    id,
-                    response,
-                );
+                let response = if complete {
+                    response
+                } else {
+                    envelope::seal(
+                        &inner.state,
+                        CachePolicy::NoStore,
+                        is_read,
+                        false,
+                        &Preconditions::default(),
+                        id,
+                        response,
+                    )
+                };
                 self.finish(None, &response, method, Some(route), start);
                 return AppFuture::Answered(std::future::ready(response));
             }
@@ -509,7 +477,7 @@ impl App {
                 .observe(elapsed),
             None => metrics.observe_request(method, template, status, elapsed),
         }
-        envelope::access_line(span, response, method, template, elapsed);
+        envelope::access_line(&self.0.state, span, response, method, template, elapsed);
     }
 }
 

@@ -17,8 +17,7 @@ use axum::response::{IntoResponse as _, Response};
 use headers::ETag;
 
 use super::encoding::negotiate;
-use super::envelope::{Preconditions, X_REQUEST_ID};
-use super::state::{AppState, Served};
+use super::request::{Preconditions, X_REQUEST_ID};
 use crate::catalog::{Catalog, Encoding, Part, Resource, Variant};
 use crate::problem::ApiError;
 
@@ -53,13 +52,28 @@ struct Head {
     etag: Option<ETag>,
 }
 
-/// The heads of one catalog's resources, per coding, each built on first use.
-pub(crate) struct Heads(Box<[[OnceLock<Box<Head>>; Encoding::ALL.len()]]>);
+/// The heads of one catalog's resources, per coding, each built on first use, and what
+/// every head carries besides its resource's own headers.
+pub(crate) struct Heads {
+    slots: Box<[[OnceLock<Box<Head>>; Encoding::ALL.len()]]>,
+    /// `public, max-age=N`.
+    cache_control: HeaderValue,
+    /// What CORS adds to the answer to a request without an `Origin`.
+    cors_without_origin: HeaderMap,
+}
 
 impl Heads {
-    pub(crate) fn new(catalog: &Catalog) -> Self {
+    pub(crate) fn new(
+        catalog: &Catalog,
+        cache_control: HeaderValue,
+        cors_without_origin: HeaderMap,
+    ) -> Self {
         let count = 1 + catalog.table().pods().len() * Part::ALL.len();
-        Self((0..count).map(|_| Default::default()).collect())
+        Self {
+            slots: (0..count).map(|_| Default::default()).collect(),
+            cache_control,
+            cors_without_origin,
+        }
     }
 }
 
@@ -70,39 +84,40 @@ impl Heads {
 /// larger allocation.
 const ROOM: HeaderName = HeaderName::from_static("keep-alive");
 
-/// The answer to a GET or HEAD of `found` in `served`. `through_cors` says that the CORS
-/// layer is answering the request (it has an `Origin`) and adds its own headers.
+/// The answer to a GET or HEAD of `found` in `catalog`, and whether it is complete (a 200
+/// or 304 from its head; a 406 or 412 is a problem the envelope seals as any error).
+/// `through_cors` says that the CORS layer is answering the request (it has an `Origin`)
+/// and adds its own headers.
 pub(super) fn answer(
-    state: &AppState,
-    served: &Served,
+    catalog: &Catalog,
+    heads: &Heads,
     found: Found,
     request: &HeaderMap,
     through_cors: bool,
     is_head: bool,
     id: HeaderValue,
-) -> Response {
+) -> (Response, bool) {
     let Some(encoding) = negotiate(request) else {
-        return refused(StatusCode::NOT_ACCEPTABLE);
+        return (refused(StatusCode::NOT_ACCEPTABLE), false);
     };
-    let variant = found.resource(&served.catalog).variant(encoding);
-    let kept = served
-        .heads
-        .0
+    let variant = found.resource(catalog).variant(encoding);
+    let kept = heads
+        .slots
         .get(found.index())
         .and_then(|codings| codings.get(variant.encoding as usize))
         .filter(|_| !through_cors);
     let built;
     let head = match kept {
-        Some(slot) => &**slot.get_or_init(|| Box::new(build(state, variant, true))),
+        Some(slot) => &**slot.get_or_init(|| Box::new(build(heads, variant, true))),
         None => {
-            built = build(state, variant, !through_cors);
+            built = build(heads, variant, !through_cors);
             &built
         }
     };
     let preconditions = Preconditions::of(request);
     let status = preconditions.evaluate(head.etag.as_ref(), true);
     if status == StatusCode::PRECONDITION_FAILED {
-        return refused(status);
+        return (refused(status), false);
     }
     let mut headers = head.headers.clone();
     headers.remove(ROOM);
@@ -124,8 +139,7 @@ pub(super) fn answer(
     let mut response = Response::new(body);
     *response.status_mut() = status;
     *response.headers_mut() = headers;
-    response.extensions_mut().insert(super::envelope::Complete);
-    response
+    (response, true)
 }
 
 /// A 406 or 412: the problem, which the envelope seals as any error.
@@ -140,7 +154,7 @@ fn refused(status: StatusCode) -> Response {
 /// The head of a 200 of `variant`, in the order the envelope seals any answer: the
 /// representation, CORS (for a request without an `Origin`, if `with_cors`), caching, the
 /// request id (a placeholder here), `nosniff`, the length.
-fn build(state: &AppState, variant: &Variant, with_cors: bool) -> Head {
+fn build(heads: &Heads, variant: &Variant, with_cors: bool) -> Head {
     let mut headers = HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,
@@ -158,11 +172,11 @@ fn build(state: &AppState, variant: &Variant, with_cors: bool) -> Head {
         );
     }
     if with_cors {
-        for (name, value) in state.cors_without_origin() {
+        for (name, value) in &heads.cors_without_origin {
             headers.append(name, value.clone());
         }
     }
-    headers.insert(header::CACHE_CONTROL, state.cache_control().clone());
+    headers.insert(header::CACHE_CONTROL, heads.cache_control.clone());
     headers.insert(X_REQUEST_ID.clone(), HeaderValue::from_static("-"));
     headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -9,8 +9,10 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use axum::http::{HeaderMap, HeaderValue};
 
+use super::cors;
 use super::prerendered::Heads;
 use crate::catalog::Catalog;
+use crate::log_format::AccessLog;
 use crate::metrics::Metrics;
 
 /// How the HTTP layer behaves; set from the command line.
@@ -23,6 +25,8 @@ pub struct HttpSettings {
     /// How long a request that reads a body may take, body included, before it is
     /// answered 408.
     pub request_timeout: Duration,
+    /// Where the access lines go.
+    pub access_log: AccessLog,
 }
 
 impl Default for HttpSettings {
@@ -31,6 +35,7 @@ impl Default for HttpSettings {
             cache_max_age: 300,
             cors_origins: Vec::new(),
             request_timeout: Duration::from_secs(10),
+            access_log: AccessLog::default(),
         }
     }
 }
@@ -75,9 +80,11 @@ impl AppState {
         let cache_control =
             HeaderValue::try_from(format!("public, max-age={}", settings.cache_max_age))
                 .unwrap_or_else(|_| HeaderValue::from_static("no-cache"));
-        let cors_without_origin = super::cors_headers_without_origin(&super::cors_layer(&settings));
+        let cors_without_origin =
+            cors::headers_without_origin(&cors::layer(&settings.cors_origins));
+        let served = Served::new(catalog, &cache_control, &cors_without_origin);
         Self(Arc::new(Shared {
-            served: ArcSwap::from_pointee(Served::new(catalog)),
+            served: ArcSwap::from_pointee(served),
             metrics,
             draining: AtomicBool::new(false),
             settings,
@@ -100,7 +107,9 @@ impl AppState {
     /// Puts a new catalog in force; requests already running keep the old one.
     pub fn replace(&self, catalog: Catalog) {
         self.0.metrics.table_in_force(&catalog);
-        self.0.served.store(Arc::new(Served::new(catalog)));
+        let shared = &self.0;
+        let served = Served::new(catalog, &shared.cache_control, &shared.cors_without_origin);
+        shared.served.store(Arc::new(served));
     }
 
     pub fn metrics(&self) -> &Metrics {
@@ -131,9 +140,9 @@ impl AppState {
 }
 
 impl Served {
-    fn new(catalog: Catalog) -> Self {
+    fn new(catalog: Catalog, cache_control: &HeaderValue, cors_without_origin: &HeaderMap) -> Self {
         Self {
-            heads: Heads::new(&catalog),
+            heads: Heads::new(&catalog, cache_control.clone(), cors_without_origin.clone()),
             catalog: Arc::new(catalog),
         }
     }

@@ -118,7 +118,7 @@ fn permanent_redirect(to: &str) -> Response {
 /// An HTML page with its ETag and its security headers: the page may load only its own
 /// assets, may not be framed, and sends no referrer.
 fn html(status: StatusCode, body: String) -> Response {
-    let etag = super::handlers::etag_header(body.as_bytes());
+    let etag = super::envelope::etag_header(body.as_bytes());
     let mut response = (
         status,
         [
