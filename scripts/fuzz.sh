@@ -21,8 +21,8 @@ cargo +nightly fuzz build -O >/dev/null 2>&1 || cargo +nightly fuzz build -O
 mkdir -p corpus/table_loader
 cp ../config/pods.toml corpus/table_loader/pods.toml
 # Whole requests start from one of each kind: a pre-rendered GET and a bucket-policy
-# POST (each with a request id, so that the fast path and the router are compared), a
-# POST without one, a lookup.
+# POST (each with a request id, so that each is answered twice and compared), a POST
+# without one, a lookup.
 mkdir -p corpus/request
 printf 'GET\n/pods/eu1\nhost: x\nx-request-id: f1\naccept-encoding: gzip\n\n' >corpus/request/get
 printf 'POST\n/pods/eu1/bucket-policy\nhost: x\ncontent-type: application/json\n\n{"bucket": "mp-forwarding-acme"}' >corpus/request/post

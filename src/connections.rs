@@ -60,7 +60,8 @@ use tokio::time::Sleep;
 
 use crate::metrics::ConnectionMetrics;
 
-/// What a connection serves: any hyper service of HTTP/1.1 requests.
+/// What a connection serves: a hyper service of HTTP/1.1 requests that a worker thread
+/// can run (the application says so by implementing this).
 pub trait Service:
     hyper::service::Service<
         Request<Incoming>,
@@ -69,17 +70,6 @@ pub trait Service:
         Future: Send + 'static,
     > + Send
     + 'static
-{
-}
-
-impl<S> Service for S where
-    S: hyper::service::Service<
-            Request<Incoming>,
-            Response = Response<Body>,
-            Error = Infallible,
-            Future: Send + 'static,
-        > + Send
-        + 'static
 {
 }
 

@@ -212,22 +212,24 @@ text_type!(
         && s.as_bytes()[0].is_ascii_alphanumeric()
 );
 
+/// 1 to `max` characters, none of them a control character, without leading or trailing
+/// space.
+fn is_printable_text(s: &str, max: usize) -> bool {
+    (1..=max).contains(&s.chars().count()) && s.trim() == s && !s.chars().any(char::is_control)
+}
+
 text_type!(
     /// Human-readable text: a location such as `Europe` or an SDK name such as `Go`.
     Label,
     "1 to 64 printable characters without leading or trailing space",
-    |s| (1..=64).contains(&s.chars().count())
-        && s.trim() == s
-        && !s.chars().any(char::is_control)
+    |s| is_printable_text(s, 64)
 );
 
 text_type!(
     /// A sentence or a value quoted from the source page, for people to read.
     Note,
     "1 to 500 printable characters without leading or trailing space",
-    |s| (1..=500).contains(&s.chars().count())
-        && s.trim() == s
-        && !s.chars().any(char::is_control)
+    |s| is_printable_text(s, 500)
 );
 
 impl PodId {

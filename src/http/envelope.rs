@@ -2,8 +2,8 @@
 //! (a pre-rendered resource, or the router):
 //!
 //! - a request that cannot be answered at all ([`refusal`]) is refused before any route;
-//! - the request id: kept from `X-Request-Id` if sane, else made; returned; and on every
-//!   log line of the request (through a span);
+//! - the request id: kept from `X-Request-Id` if sane, else made; returned; and on the
+//!   request's access line;
 //! - the access-log line and the metrics, by route template (`/pods/{pod}`), never by
 //!   path or query string: a query string may carry an API key (`/lookup?api_key=…`);
 //! - [`seal`], for an answer not already complete (the pre-rendered ones are): after
@@ -104,11 +104,6 @@ pub(super) fn refusal<B>(request: &Request<B>) -> Option<ApiError> {
     None
 }
 
-/// The span that puts the request id on every log line of the request.
-pub(super) fn request_span(request_id: &str) -> tracing::Span {
-    tracing::info_span!("request", request_id)
-}
-
 /// What the envelope does to an answer that is not [`Complete`]: the ETag of an encoding,
 /// the CORS headers of a request without an `Origin` (unless the CORS layer answered it),
 /// the caching headers and the preconditions, the problem body of a bare error, the
@@ -160,11 +155,10 @@ pub(super) fn seal(
 }
 
 /// Writes the access line of `response` (sealed with its request id): straight to the
-/// JSON log when that is where it goes, else through tracing in `span` if the request has
-/// one, or in one made for it.
+/// JSON log when that is where it goes, else through tracing, in a span that carries the
+/// id (no line is logged while a request is answered: this is its one line).
 pub(super) fn access_line(
     state: &AppState,
-    span: Option<&tracing::Span>,
     response: &Response,
     method: &'static str,
     route: &'static str,
@@ -188,10 +182,7 @@ pub(super) fn access_line(
     if state.settings().access_log.write_direct(&access) {
         return;
     }
-    match span {
-        Some(span) => span.in_scope(|| access.trace()),
-        None => request_span(request_id).in_scope(|| access.trace()),
-    }
+    tracing::info_span!("request", request_id).in_scope(|| access.trace());
 }
 
 /// An encoded body is a different representation from the identity one, so its strong

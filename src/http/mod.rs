@@ -46,7 +46,6 @@ use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::cors::{Cors, CorsLayer};
 use tower_http::timeout::TimeoutLayer;
-use tracing::Instrument as _;
 
 pub use handlers::OPENAPI_YAML;
 pub use routes::{CachePolicy, ROUTES, Route};
@@ -353,6 +352,8 @@ impl hyper::service::Service<Request<hyper::body::Incoming>> for App {
     }
 }
 
+impl crate::connections::Service for App {}
+
 impl App {
     /// The envelope: see `envelope`'s documentation.
     fn answer<B>(&self, mut request: Request<B>) -> AppFuture
@@ -383,7 +384,7 @@ impl App {
                 id,
                 response,
             );
-            self.finish(None, &response, method, None, start);
+            self.finish(&response, method, None, start);
             return AppFuture::Answered(std::future::ready(response));
         }
         let through_cors = through_cors(&request);
@@ -413,7 +414,7 @@ impl App {
                         response,
                     )
                 };
-                self.finish(None, &response, method, Some(route), start);
+                self.finish(&response, method, Some(route), start);
                 return AppFuture::Answered(std::future::ready(response));
             }
         }
@@ -425,13 +426,7 @@ impl App {
         let app = self.clone();
         AppFuture::Routed(Box::pin(async move {
             let inner = &app.0;
-            let span = envelope::request_span(id.to_str().unwrap_or_default());
-            let Ok(response) = inner
-                .router
-                .clone()
-                .oneshot(request)
-                .instrument(span.clone())
-                .await;
+            let Ok(response) = inner.router.clone().oneshot(request).await;
             let route = response.extensions().get::<Matched>().map(|m| m.0);
             let cache = route
                 .and_then(|index| ROUTES.get(index))
@@ -445,7 +440,7 @@ impl App {
                 id,
                 response,
             );
-            app.finish(Some(&span), &response, method, route, start);
+            app.finish(&response, method, route, start);
             response
         }))
     }
@@ -453,7 +448,6 @@ impl App {
     /// Counts the answer in its route's series and writes its access line.
     fn finish(
         &self,
-        span: Option<&tracing::Span>,
         response: &Response,
         method: &'static str,
         route: Option<usize>,
@@ -477,7 +471,7 @@ impl App {
                 .observe(elapsed),
             None => metrics.observe_request(method, template, status, elapsed),
         }
-        envelope::access_line(&self.0.state, span, response, method, template, elapsed);
+        envelope::access_line(&self.0.state, response, method, template, elapsed);
     }
 }
 
