@@ -28,6 +28,16 @@ printf 'GET\n/pods/eu1\nhost: x\nx-request-id: f1\naccept-encoding: gzip\n\n' >c
 printf 'POST\n/pods/eu1/bucket-policy\nhost: x\ncontent-type: application/json\n\n{"bucket": "mp-forwarding-acme"}' >corpus/request/post
 printf 'POST\n/pods/EU1/bucket-policy\nhost: x\nx-request-id: f2\ncontent-type: application/json\norigin: https://a.example\n\n{"bucket": "mp-x"}' >corpus/request/post-compared
 printf 'GET\n/lookup?host=sftp.mparticle.com\nhost: x\n\n' >corpus/request/lookup
+# And the shapes the strict reading refuses: a Host that is no host, a repeated key, a
+# content-coded body, a body announced past the limit, a port past 65535, an
+# Accept-Encoding that refuses everything, a preflight for If-Match.
+printf 'GET\n/pods/eu1\nhost: exa mple:80\n\n' >corpus/request/bad-host
+printf 'POST\n/pods/eu1/bucket-policy\nhost: x\ncontent-type: application/json\n\n{"bucket":"Evil..Name","bucket":"mp-forwarding-good"}' >corpus/request/repeated-key
+printf 'POST\n/lookup\nhost: x\ncontent-type: application/json\ncontent-encoding: gzip\n\n{"q":"x"}' >corpus/request/coded-body
+printf 'POST\n/pods/eu1/bucket-policy\nhost: x\ncontent-type: application/json\ncontent-length: 10000000\nexpect: 100-continue\n\n' >corpus/request/announced-too-large
+printf 'GET\n/lookup?host=sftp.mparticle.com:999999\nhost: x\n\n' >corpus/request/port
+printf 'GET\n/ui/eu1\nhost: x\nx-request-id: f3\naccept-encoding: identity;q=0\n\n' >corpus/request/not-acceptable
+printf 'OPTIONS\n/pods/eu1\nhost: x\norigin: https://a.example\naccess-control-request-method: GET\naccess-control-request-headers: if-match\n\n' >corpus/request/preflight
 
 for target in "${targets[@]}"; do
   mkdir -p "corpus/$target"

@@ -333,10 +333,14 @@ impl LookupQuery {
     }
 }
 
-/// Lower-cases a host, drops one final dot and a `:port`; `None` if it is not a host name.
+/// Lower-cases a host, drops one final dot and a `:port` (of at most 65535); `None` if it
+/// is not a host name.
 fn normalise_host(value: &str) -> Option<String> {
     let host = match value.rsplit_once(':') {
-        Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => host,
+        Some((host, port)) if !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
+            port.parse::<u16>().ok()?;
+            host
+        }
         _ => value,
     };
     let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
@@ -602,6 +606,8 @@ mod tests {
             "34.199.76.170",
             "https://a.com",
             "a.com:x",
+            "a.com:65536",
+            "a.com:999999",
         ] {
             assert_eq!(host(bad), None, "{bad:?}");
         }

@@ -91,6 +91,13 @@ pub fn index(catalog: &Catalog) -> String {
     )
 }
 
+/// The answer of a page's route when the request accepts none of its codings (406):
+/// short, with no asset, since its stylesheet would be refused too.
+pub const NOT_ACCEPTABLE: &str = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+<title>Not Acceptable · podmeta</title></head><body><h1>406 Not Acceptable</h1>\
+<p>No representation of this page matches the request's Accept-Encoding: accept identity, \
+gzip or br.</p></body></html>\n";
+
 /// `/ui/{pod}` for an id the table does not have: the pods there are.
 pub fn unknown_pod(catalog: &Catalog, given: &str) -> String {
     let table = catalog.table();

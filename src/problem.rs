@@ -38,6 +38,9 @@ pub enum ApiError {
     NotImplemented { detail: String },
     /// 415: the body is not declared as JSON.
     UnsupportedMediaType,
+    /// 415: the body has a content coding (`Content-Encoding`), which podmeta does not
+    /// decode; the answer says `Accept-Encoding: identity` (RFC 9110 §15.5.16).
+    EncodedBody,
     /// 503: the service is shutting down (`/readyz` only).
     NotReady,
     /// Any other status, made by a layer rather than a handler (408 after the request
@@ -66,7 +69,7 @@ impl ApiError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotImplemented { .. } => StatusCode::NOT_IMPLEMENTED,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType | Self::EncodedBody => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             Self::Status { status } => *status,
@@ -125,6 +128,9 @@ impl ApiError {
             Self::UnsupportedMediaType => {
                 "The request body must be JSON, sent with Content-Type: application/json.".into()
             }
+            Self::EncodedBody => "The request body has a Content-Encoding; podmeta reads only \
+                                  plain bodies: send it without one."
+                .into(),
             Self::NotReady => "podmeta is shutting down and takes no new work.".into(),
             Self::Status { status } => match *status {
                 StatusCode::REQUEST_TIMEOUT => {
@@ -200,12 +206,19 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status(),
             [(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON))],
             self.problem_json(crate::json::Style::Pretty),
         )
-            .into_response()
+            .into_response();
+        if self == Self::EncodedBody {
+            response.headers_mut().insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_static("identity"),
+            );
+        }
+        response
     }
 }
 

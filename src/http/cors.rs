@@ -12,7 +12,7 @@ use axum::response::Response;
 use tower::{Layer, Service};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use super::request::X_REQUEST_ID;
+use super::request::{READ, X_REQUEST_ID};
 
 /// The CORS policy: the origins allowed (any, by default), the methods and headers the API
 /// reads, and the headers a page may read back.
@@ -24,11 +24,7 @@ pub(super) fn layer(origins: &[HeaderValue]) -> CorsLayer {
             AllowOrigin::list(origins.to_vec())
         })
         .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::OPTIONS])
-        .allow_headers([
-            header::CONTENT_TYPE,
-            header::IF_NONE_MATCH,
-            X_REQUEST_ID.clone(),
-        ])
+        .allow_headers(READ)
         .expose_headers([header::ETAG, X_REQUEST_ID.clone()])
         .max_age(Duration::from_secs(3600))
 }

@@ -21,8 +21,8 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use headers::ETag;
 
-use super::request::{Preconditions, X_REQUEST_ID};
-use super::routes::CachePolicy;
+use super::request::{Preconditions, X_REQUEST_ID, is_host};
+use super::routes::{CachePolicy, Route};
 use super::state::AppState;
 use crate::log_format::{ACCESS_TARGET, Access};
 use crate::problem::{ApiError, PROBLEM_JSON};
@@ -37,8 +37,8 @@ pub(super) struct Complete;
 
 /// Why a request cannot be answered at all, before any route sees it (RFC 9112):
 ///
-/// - an HTTP/1.1 request without `Host`, or any request with an empty one or two of
-///   them (§3.2): 400;
+/// - an HTTP/1.1 request without `Host`, or any request with an empty one, two of them
+///   or one that is no valid `host [ ":" port ]` (§3.2, RFC 3986 §3.2.2-3): 400;
 /// - a target that is not a path (origin form), a full URL (absolute form) or, for
 ///   OPTIONS, `*` (§3.2): 400;
 /// - a transfer coding other than chunked (§6.1): 501, and the connection is closed
@@ -63,6 +63,15 @@ pub(super) fn refusal<B>(request: &Request<B>) -> Option<ApiError> {
             detail: format!(
                 "The request has {host}; HTTP/1.1 needs exactly one, naming the server."
             ),
+        });
+    }
+    if let Some(host) = headers.get(header::HOST)
+        && !is_host(host.as_bytes())
+    {
+        return Some(ApiError::BadRequest {
+            detail: "The Host header must be a host name, an IPv4 address or an IP literal \
+                     in brackets, with a port of at most 65535 if any (RFC 3986)."
+                .into(),
         });
     }
     let uri = request.uri();
@@ -110,7 +119,7 @@ pub(super) fn refusal<B>(request: &Request<B>) -> Option<ApiError> {
 /// request id and `nosniff`.
 pub(super) fn seal(
     state: &AppState,
-    cache: CachePolicy,
+    route: Option<&Route>,
     is_read: bool,
     through_cors: bool,
     preconditions: &Preconditions,
@@ -131,8 +140,9 @@ pub(super) fn seal(
             }
         }
     }
+    let cache = route.map_or(CachePolicy::NoStore, |r| r.cache);
     let response = cache_and_revalidate(state, cache, is_read, preconditions, response);
-    let mut response = problem_for_bare_error(response);
+    let mut response = problem_for_bare_error(response, route.is_some_and(|r| r.page));
     let headers = response.headers_mut();
     headers.insert(X_REQUEST_ID.clone(), id);
     headers.insert(
@@ -267,8 +277,10 @@ fn cache_and_revalidate(
 
 /// Any error response without a problem+json body becomes the problem of its status,
 /// keeping its other headers (`Allow`, CORS, …). An HTML error page is ours too (the
-/// setup page's 404): a person reads it, so it stays.
-fn problem_for_bare_error(response: Response) -> Response {
+/// setup page's 404): a person reads it, so it stays. A 406 is always replaced: the
+/// compression layer makes it of whatever answer it refused, a whole page with its ETag
+/// or another status's problem; on the setup page's routes (`page`) it is a short page.
+fn problem_for_bare_error(response: Response, page: bool) -> Response {
     let status = response.status();
     let is_ours = response
         .headers()
@@ -277,11 +289,24 @@ fn problem_for_bare_error(response: Response) -> Response {
             ct.as_bytes().starts_with(PROBLEM_JSON.as_bytes())
                 || ct.as_bytes().starts_with(b"text/html")
         });
-    if !(status.is_client_error() || status.is_server_error()) || is_ours {
+    let not_acceptable = status == StatusCode::NOT_ACCEPTABLE;
+    if !(status.is_client_error() || status.is_server_error()) || (is_ours && !not_acceptable) {
         return response;
     }
     let (parts, _) = response.into_parts();
-    let mut problem = ApiError::Status { status }.into_response();
+    let mut problem = if page && not_acceptable {
+        (
+            status,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            )],
+            crate::page::NOT_ACCEPTABLE,
+        )
+            .into_response()
+    } else {
+        ApiError::Status { status }.into_response()
+    };
     for (name, value) in &parts.headers {
         // The old body's own headers describe a body that is gone.
         if ![

@@ -16,7 +16,7 @@ use super::request::X_REQUEST_ID;
 use super::state::{AppState, Served};
 use crate::catalog::{Catalog, Part};
 use crate::domain::Violation;
-use crate::problem::ApiError;
+use crate::problem::{ApiError, BODY_LIMIT};
 
 /// The pod a path names, resolved against the catalog in force when the request began.
 ///
@@ -89,8 +89,26 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        if !is_json(req.headers()) {
+        let headers = req.headers();
+        if !is_json(headers) {
             return Err(ApiError::UnsupportedMediaType);
+        }
+        let coded = headers
+            .get_all(header::CONTENT_ENCODING)
+            .iter()
+            .flat_map(|value| value.as_bytes().split(|&b| b == b','))
+            .any(|coding| !coding.trim_ascii().eq_ignore_ascii_case(b"identity"));
+        if coded {
+            return Err(ApiError::EncodedBody);
+        }
+        // Refused from the announced length, before the body is read: a client that sent
+        // `Expect: 100-continue` is not invited to send it.
+        let announced = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|length| length.to_str().ok())
+            .and_then(|length| length.parse::<u64>().ok());
+        if announced.is_some_and(|length| length > u64::try_from(BODY_LIMIT).unwrap_or(u64::MAX)) {
+            return Err(ApiError::PayloadTooLarge);
         }
         let body = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -125,14 +143,22 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 /// The body as a `T`: see [`ApiJson`].
 pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| ApiError::BadRequest {
-            detail: format!(
+    let Unique(value) = serde_json::from_slice(body).map_err(|e| ApiError::BadRequest {
+        detail: match e.to_string().split_once(REPEATED) {
+            Some((_, key)) => format!(
+                "The body repeats the key {} (line {}, column {}): a key may appear once in \
+                 an object, so that the body has one meaning.",
+                key.split(" at line").next().unwrap_or(key),
+                e.line(),
+                e.column()
+            ),
+            None => format!(
                 "The body is not JSON: it stops being JSON at line {}, column {}.",
                 e.line(),
                 e.column()
             ),
-        })?;
+        },
+    })?;
     if !value.is_object() {
         return Err(shape_error(vec![Violation::pointer(
             "#",
@@ -170,6 +196,72 @@ pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
         };
         shape_error(vec![violation])
     })
+}
+
+/// JSON in which no object repeats a key. serde_json keeps the last of a repeated key,
+/// so that `{"bucket": "Evil..Name", "bucket": "mp-forwarding-good"}` would be read as
+/// the second; a body must have one meaning (RFC 8259 §4, RFC 7493 §2.3).
+struct Unique(serde_json::Value);
+
+/// How the error of a repeated key begins, before the key, quoted.
+const REPEATED: &str = "repeated key: ";
+
+impl<'de> serde::Deserialize<'de> for Unique {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(UniqueVisitor).map(Unique)
+    }
+}
+
+struct UniqueVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Unique(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(items.into())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut object = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                return Err(serde::de::Error::custom(format!(
+                    "{REPEATED}{}",
+                    crate::domain::quote(&key)
+                )));
+            }
+            let Unique(value) = map.next_value()?;
+            object.insert(key, value);
+        }
+        Ok(object.into())
+    }
 }
 
 fn shape_error(errors: Vec<Violation>) -> ApiError {

@@ -10,10 +10,10 @@
 //! - `encoding`: which content coding a request accepts, for the pre-rendered resources;
 //! - `state`: what every request shares.
 //!
-//! Each tower-http layer is stacked once, in [`App::new`]: CORS around each route, taken
-//! only by a request with an `Origin` (and by a preflight); inside it compression, which
-//! leaves the pre-rendered answers alone; the body limit and the request timeout on each
-//! route that reads a body.
+//! Each tower-http layer is stacked once, in [`App::new`], around each path as one
+//! service of concrete layers: CORS, taken only by a request with an `Origin` (and by a
+//! preflight); inside it compression, which leaves the pre-rendered answers alone; and,
+//! around each handler that reads a body, the request timeout and the body limit.
 
 mod cors;
 pub(crate) mod encoding;
@@ -37,11 +37,12 @@ use axum::BoxError;
 use axum::Router;
 use axum::body::{Body, HttpBody};
 use axum::extract::DefaultBodyLimit;
+use axum::handler::Handler as _;
 use axum::http::{Method, Request, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get_service, post_service};
 use bytes::Bytes;
-use tower::{Layer, Service, ServiceExt as _};
+use tower::{Layer, Service, ServiceBuilder, ServiceExt as _};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate};
 use tower_http::cors::{Cors, CorsLayer};
@@ -106,40 +107,29 @@ struct Matched(usize);
 
 impl App {
     fn new(state: AppState, serves: impl Fn(&Route) -> bool) -> Self {
-        let settings = state.settings();
-        let router = ROUTES
-            .iter()
-            .filter(|route| serves(route))
-            .fold(Router::new(), |router, route| {
-                let handler = method_router(route.handler);
-                let handler = if route.method == Method::POST {
-                    // The request timeout bounds the routes that read a body: a GET reads
-                    // none, and a client slow to send its headers is the connection's
-                    // header-read timeout's business.
-                    handler
-                        .layer::<_, Infallible>(DefaultBodyLimit::max(BODY_LIMIT))
-                        .layer(TimeoutLayer::with_status_code(
-                            StatusCode::REQUEST_TIMEOUT,
-                            settings.request_timeout,
-                        ))
-                } else {
-                    handler
-                };
-                router.route(route.path, handler)
-            })
-            .fallback(no_route)
-            .method_not_allowed_fallback(method_not_allowed)
-            // Router::layer wraps each route and the fallback after routing; the last
-            // layer added is the outermost.
-            .layer(
-                CompressionLayer::new()
-                    .gzip(true)
-                    .br(true)
-                    .compress_when(DefaultPredicate::new().and(NotComplete)),
-            )
-            .layer(RoutedLayer {
-                cors: cors::layer(&settings.cors_origins),
-            })
+        let cors = cors::layer(&state.settings().cors_origins);
+        let mut router = Router::new();
+        for (index, route) in ROUTES.iter().enumerate() {
+            let first_of_its_path = ROUTES.iter().position(|r| r.path == route.path) == Some(index);
+            if !(serves(route) && first_of_its_path) {
+                continue;
+            }
+            // Every method of the path (`/lookup` has two), and the path's 405.
+            let methods = ROUTES
+                .iter()
+                .filter(|r| r.path == route.path && serves(r))
+                .fold(MethodRouter::new(), |methods, r| {
+                    methods.merge(method_router(r.handler, &state, Some(index), &cors))
+                })
+                .fallback_service(layered(
+                    method_not_allowed.with_state(state.clone()),
+                    Some(index),
+                    &cors,
+                ));
+            router = router.route(route.path, methods);
+        }
+        let router = router
+            .fallback_service(layered(no_route.with_state(state.clone()), None, &cors))
             .with_state(state.clone());
         let dispatch = Dispatch::new(&serves);
         Self(Arc::new(Inner {
@@ -151,6 +141,46 @@ impl App {
             dispatch,
         }))
     }
+}
+
+/// `service` inside the layers of every answer the router makes, as one service of
+/// concrete layers (which the router boxes once; a layer added to a `Router` or a
+/// `MethodRouter` is boxed, and cloned, per request): CORS for a request with an
+/// `Origin` and the route's place on its answer ([`Routed`]), then compression.
+fn layered<S>(
+    service: S,
+    route: Option<usize>,
+    cors: &CorsLayer,
+) -> impl Service<
+    axum::extract::Request,
+    Response = Response,
+    Error = Infallible,
+    Future: Send + 'static,
+> + Clone
++ Send
++ Sync
++ 'static
+where
+    S: Service<axum::extract::Request, Response = Response, Error = Infallible>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    S::Future: Send + 'static,
+{
+    ServiceBuilder::new()
+        .layer(RoutedLayer {
+            cors: cors.clone(),
+            route,
+        })
+        .map_response(|response: Response<_>| response.map(Body::new))
+        .layer(
+            CompressionLayer::new()
+                .gzip(true)
+                .br(true)
+                .compress_when(DefaultPredicate::new().and(NotComplete)),
+        )
+        .service(service)
 }
 
 /// Compression of the answers made per request: a pre-rendered resource's answer carries
@@ -170,6 +200,8 @@ impl Predicate for NotComplete {
 #[derive(Clone)]
 struct RoutedLayer {
     cors: CorsLayer,
+    /// The route's place in [`ROUTES`]; `None` for the fallback.
+    route: Option<usize>,
 }
 
 impl<S: Clone> Layer<S> for RoutedLayer {
@@ -178,6 +210,7 @@ impl<S: Clone> Layer<S> for RoutedLayer {
         Routed {
             with_cors: self.cors.layer(inner.clone()),
             plain: inner,
+            route: self.route,
         }
     }
 }
@@ -186,6 +219,7 @@ impl<S: Clone> Layer<S> for RoutedLayer {
 struct Routed<S> {
     plain: S,
     with_cors: Cors<S>,
+    route: Option<usize>,
 }
 
 impl<S, B> Service<Request<B>> for Routed<S>
@@ -203,10 +237,7 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let route = request
-            .extensions()
-            .get::<axum::extract::MatchedPath>()
-            .and_then(|matched| ROUTES.iter().position(|r| r.path == matched.as_str()));
+        let route = self.route;
         if through_cors(&request) {
             RoutedFuture::Cors {
                 future: self.with_cors.call(request),
@@ -257,25 +288,54 @@ fn through_cors<B>(request: &Request<B>) -> bool {
     request.headers().contains_key(header::ORIGIN) || request.method() == Method::OPTIONS
 }
 
-/// The handler a route names, made anew: called once per route when a router is built.
-fn method_router(handler: Handler) -> MethodRouter<AppState> {
+/// The handler a route names, inside the router's layers ([`layered`]); a handler that
+/// reads a body also inside the request timeout and the body limit (a GET reads none, and
+/// a client slow to send its headers is the connection's business). Called once per
+/// route when a router is built.
+fn method_router(
+    handler: Handler,
+    state: &AppState,
+    route: Option<usize>,
+    cors: &CorsLayer,
+) -> MethodRouter<AppState> {
+    let timeout = TimeoutLayer::with_status_code(
+        StatusCode::REQUEST_TIMEOUT,
+        state.settings().request_timeout,
+    );
+    macro_rules! get {
+        ($handler:expr) => {
+            get_service(layered($handler.with_state(state.clone()), route, cors))
+        };
+    }
+    macro_rules! post {
+        ($handler:expr) => {
+            post_service(layered(
+                ServiceBuilder::new()
+                    .layer(timeout)
+                    .layer(DefaultBodyLimit::max(BODY_LIMIT))
+                    .service($handler.with_state(state.clone())),
+                route,
+                cors,
+            ))
+        };
+    }
     match handler {
-        Handler::Index => get(index),
-        Handler::Healthz => get(healthz),
-        Handler::Readyz => get(readyz),
-        Handler::Metrics => get(metrics),
-        Handler::OpenApi => get(openapi),
-        Handler::ListPods => get(list_pods),
+        Handler::Index => get!(index),
+        Handler::Healthz => get!(healthz),
+        Handler::Readyz => get!(readyz),
+        Handler::Metrics => get!(metrics),
+        Handler::OpenApi => get!(openapi),
+        Handler::ListPods => get!(list_pods),
         Handler::Pod(part) => {
-            get(move |pod: PodRef, request: axum::extract::Request| pod.serve(part, request))
+            get!(move |pod: PodRef, request: axum::extract::Request| pod.serve(part, request))
         }
-        Handler::LambdaArn => get(lambda_arn),
-        Handler::BucketPolicy => post(bucket_policy),
-        Handler::Lookup => get(lookup),
-        Handler::LookupPosted => post(lookup_posted),
-        Handler::UiIndex => get(ui_index),
-        Handler::UiPod => get(ui_pod),
-        Handler::UiAsset => get(ui_asset),
+        Handler::LambdaArn => get!(lambda_arn),
+        Handler::BucketPolicy => post!(bucket_policy),
+        Handler::Lookup => get!(lookup),
+        Handler::LookupPosted => post!(lookup_posted),
+        Handler::UiIndex => get!(ui_index),
+        Handler::UiPod => get!(ui_pod),
+        Handler::UiAsset => get!(ui_asset),
     }
 }
 
@@ -377,7 +437,7 @@ impl App {
             }
             let response = envelope::seal(
                 &inner.state,
-                CachePolicy::NoStore,
+                None,
                 false,
                 false,
                 &Preconditions::default(),
@@ -406,7 +466,7 @@ impl App {
                 } else {
                     envelope::seal(
                         &inner.state,
-                        CachePolicy::NoStore,
+                        ROUTES.get(route),
                         is_read,
                         false,
                         &Preconditions::default(),
@@ -428,12 +488,9 @@ impl App {
             let inner = &app.0;
             let Ok(response) = inner.router.clone().oneshot(request).await;
             let route = response.extensions().get::<Matched>().map(|m| m.0);
-            let cache = route
-                .and_then(|index| ROUTES.get(index))
-                .map_or(CachePolicy::NoStore, |r| r.cache);
             let response = envelope::seal(
                 &inner.state,
-                cache,
+                route.and_then(|index| ROUTES.get(index)),
                 is_read,
                 through_cors,
                 &preconditions,

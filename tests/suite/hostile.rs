@@ -547,3 +547,240 @@ async fn an_arn_names_a_pod_only_as_a_role_of_its_account_or_a_resource_in_its_r
         ["eu1"]
     );
 }
+
+/// The answer to `request` on a new connection, and whether `header` is in it.
+fn has_header(response: &str, name: &str) -> bool {
+    let head = response.split("\r\n\r\n").next().unwrap_or("");
+    head.lines().any(|l| {
+        l.split_once(':')
+            .is_some_and(|(n, _)| n.eq_ignore_ascii_case(name))
+    })
+}
+
+#[tokio::test]
+async fn a_host_that_is_no_host_name_address_or_literal_with_a_valid_port_is_400() {
+    let server = server().await;
+    for bad in [
+        "a b",
+        "x/y",
+        "exa mple:80",
+        "x:65536",
+        "x:99999",
+        "[::1",
+        "a@b",
+        "x:8o",
+    ] {
+        let request = format!("GET /pods/eu1 HTTP/1.1\r\nHost: {bad}\r\nConnection: close\r\n\r\n");
+        let response = exchange(&server, request.as_bytes()).await;
+        assert_eq!(
+            assert_client_error(bad, &response),
+            400,
+            "{bad}: {response}"
+        );
+        assert!(
+            response.contains("The Host header must be"),
+            "{bad}: {response}"
+        );
+    }
+    for good in [
+        "x",
+        "127.0.0.1:8080",
+        "[::1]:8080",
+        "app.eu1.mparticle.com",
+        "x:",
+    ] {
+        let request =
+            format!("GET /pods/eu1 HTTP/1.1\r\nHost: {good}\r\nConnection: close\r\n\r\n");
+        let response = exchange(&server, request.as_bytes()).await;
+        assert_eq!(status_of(&response), "200", "{good}: {response}");
+    }
+}
+
+#[tokio::test]
+async fn a_body_that_repeats_a_key_is_400_naming_the_key() {
+    let server = server().await;
+    for (path, body, key) in [
+        (
+            "/pods/eu1/bucket-policy",
+            r#"{"bucket":"Evil..Name","bucket":"mp-forwarding-good"}"#,
+            "\\\"bucket\\\"",
+        ),
+        (
+            "/lookup",
+            r#"{"q":"sftp.mparticle.com","q":"x"}"#,
+            "\\\"q\\\"",
+        ),
+        (
+            "/pods/eu1/bucket-policy",
+            r#"{"bucket":"mp-forwarding-good","x":{"a":1,"a":2}}"#,
+            "\\\"a\\\"",
+        ),
+    ] {
+        let response = exchange(&server, &post(path, "application/json", body.as_bytes())).await;
+        assert_eq!(
+            assert_client_error(body, &response),
+            400,
+            "{body}: {response}"
+        );
+        assert!(
+            response.contains(&format!("repeats the key {key}")),
+            "{body}: {response}"
+        );
+    }
+    // Once each, the same keys are read as before.
+    let once = post(
+        "/pods/eu1/bucket-policy",
+        "application/json",
+        br#"{"bucket":"mp-forwarding-good"}"#,
+    );
+    assert_eq!(status_of(&exchange(&server, &once).await), "200");
+}
+
+#[tokio::test]
+async fn a_content_coded_body_is_415_with_accept_encoding_identity() {
+    let server = server().await;
+    let body = br#"{"bucket":"mp-forwarding-good"}"#;
+    for coding in ["gzip", "br", "identity, gzip"] {
+        let mut request = format!(
+            "POST /pods/eu1/bucket-policy HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: {coding}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(body);
+        let response = exchange(&server, &request).await;
+        assert_eq!(
+            assert_client_error(coding, &response),
+            415,
+            "{coding}: {response}"
+        );
+        assert_eq!(
+            header_of(&response, "accept-encoding"),
+            "identity",
+            "{coding}"
+        );
+        assert!(
+            response.contains("has a Content-Encoding"),
+            "{coding}: {response}"
+        );
+    }
+    // The identity coding said out loud is no coding.
+    let mut request = format!(
+        "POST /pods/eu1/bucket-policy HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Encoding: identity\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    assert_eq!(status_of(&exchange(&server, &request).await), "200");
+    // A 415 for the content type says nothing of codings.
+    let response = exchange(&server, &post("/lookup", "text/plain", b"{}")).await;
+    assert_eq!(status_of(&response), "415");
+    assert!(!has_header(&response, "accept-encoding"), "{response}");
+}
+
+#[tokio::test]
+async fn a_body_announced_past_the_limit_is_413_without_a_100_continue() {
+    let server = server().await;
+    // Headers only: the client waits for 100 Continue before it sends the body.
+    let request = b"POST /pods/eu1/bucket-policy HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\nExpect: 100-continue\r\n\r\n";
+    let response = exchange(&server, request).await;
+    assert!(response.starts_with("HTTP/1.1 413 "), "{response}");
+    assert!(!response.contains("100 Continue"), "{response}");
+    // Within the limit, the body is invited as before.
+    let body = br#"{"bucket":"mp-forwarding-good"}"#;
+    let head = format!(
+        "POST /pods/eu1/bucket-policy HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut first = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut first))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 100 Continue"),
+        "{:?}",
+        String::from_utf8_lossy(&first[..n])
+    );
+    stream.write_all(body).await.unwrap();
+    let mut rest = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await;
+    assert!(String::from_utf8_lossy(&rest).contains("HTTP/1.1 200 OK"));
+}
+
+#[tokio::test]
+async fn a_looked_up_host_with_a_port_past_65535_is_400() {
+    let server = server().await;
+    for bad in ["sftp.mparticle.com:999999", "sftp.mparticle.com:65536"] {
+        let response = exchange(&server, &get(&format!("/lookup?host={bad}"))).await;
+        assert_eq!(
+            assert_client_error(bad, &response),
+            400,
+            "{bad}: {response}"
+        );
+        let url = format!("/lookup?url=https://{bad}/x");
+        let response = exchange(&server, &get(&url)).await;
+        assert_eq!(
+            assert_client_error(&url, &response),
+            400,
+            "{url}: {response}"
+        );
+    }
+    let response = exchange(&server, &get("/lookup?host=sftp.mparticle.com:65535")).await;
+    assert_eq!(status_of(&response), "200", "{response}");
+}
+
+#[tokio::test]
+async fn every_406_is_the_one_problem_or_a_short_page_and_has_no_etag() {
+    let server = server().await;
+    let refuse = |path: &str| {
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: x\r\nAccept-Encoding: identity;q=0\r\nConnection: close\r\n\r\n"
+        )
+        .into_bytes()
+    };
+    for path in [
+        "/pods/eu1",
+        "/pods",
+        "/healthz",
+        "/pods/nope",
+        "/lookup?host=sftp.mparticle.com",
+    ] {
+        let response = exchange(&server, &refuse(path)).await;
+        assert_eq!(
+            assert_client_error(path, &response),
+            406,
+            "{path}: {response}"
+        );
+        assert!(!has_header(&response, "etag"), "{path}: {response}");
+        assert_eq!(
+            header_of(&response, "content-type"),
+            "application/problem+json",
+            "{path}"
+        );
+        assert!(response.contains("\"status\": 406"), "{path}: {response}");
+    }
+    for path in ["/ui/eu1", "/ui/"] {
+        let response = exchange(&server, &refuse(path)).await;
+        assert_eq!(status_of(&response), "406", "{path}: {response}");
+        assert!(!has_header(&response, "etag"), "{path}: {response}");
+        assert!(header_of(&response, "content-type").starts_with("text/html"));
+        let body = response.split("\r\n\r\n").nth(1).unwrap_or("");
+        assert!(body.len() < 1024, "{path}: a {}-byte 406 page", body.len());
+        assert!(body.contains("406 Not Acceptable"), "{path}: {body}");
+    }
+}
+
+#[tokio::test]
+async fn the_preflight_allows_every_header_the_api_reads() {
+    let server = server().await;
+    let request = b"OPTIONS /pods/eu1 HTTP/1.1\r\nHost: x\r\nOrigin: https://portal.example\r\nAccess-Control-Request-Method: GET\r\nAccess-Control-Request-Headers: if-match\r\nConnection: close\r\n\r\n";
+    let response = exchange(&server, request).await;
+    let allowed = header_of(&response, "access-control-allow-headers");
+    let allowed: Vec<&str> = allowed.split(',').map(str::trim).collect();
+    for header in ["content-type", "if-match", "if-none-match", "x-request-id"] {
+        assert!(allowed.contains(&header), "{header} not in {allowed:?}");
+    }
+}
