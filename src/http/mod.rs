@@ -7,6 +7,11 @@
 //! - `handlers`: the handlers, which only translate between HTTP and the catalog;
 //! - `extract`: the pod a path names, and JSON bodies;
 //! - `ui`: the setup page's routes (the HTML is `page`'s);
+//! - `prerendered`: those resources' answers, from heads kept beside the catalog;
+//! - `envelope`: what is done for every request (refusal, seal, metrics, access line);
+//! - `request`: what a request says of itself (its id, its preconditions, its Host) and
+//!   the headers the API reads;
+//! - `cors`: the CORS policy;
 //! - `encoding`: which content coding a request accepts, for the pre-rendered resources;
 //! - `state`: what every request shares.
 //!
