@@ -212,11 +212,19 @@ impl IntoResponse for ApiError {
             self.problem_json(crate::json::Style::Pretty),
         )
             .into_response();
-        if self == Self::EncodedBody {
-            response.headers_mut().insert(
-                header::ACCEPT_ENCODING,
-                HeaderValue::from_static("identity"),
-            );
+        let headers = response.headers_mut();
+        match self {
+            Self::EncodedBody => {
+                headers.insert(
+                    header::ACCEPT_ENCODING,
+                    HeaderValue::from_static("identity"),
+                );
+            }
+            // Where the body ends is unknown: nothing more can be read.
+            Self::NotImplemented { .. } => {
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            _ => {}
         }
         response
     }

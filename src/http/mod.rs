@@ -43,14 +43,15 @@ use axum::Router;
 use axum::body::{Body, HttpBody};
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler as _;
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{MethodRouter, get_service, post_service};
 use bytes::Bytes;
-use tower::{Layer, Service, ServiceBuilder, ServiceExt as _};
+use futures_util::future::Either;
+use tower::{Service, ServiceBuilder, ServiceExt as _};
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{DefaultPredicate, Predicate};
-use tower_http::cors::{Cors, CorsLayer};
+use tower_http::cors::CorsLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use handlers::OPENAPI_YAML;
@@ -58,7 +59,7 @@ pub use routes::{CachePolicy, ROUTES, Route};
 
 use crate::catalog::Part;
 use crate::metrics::RequestSeries;
-use crate::problem::{ApiError, BODY_LIMIT};
+use crate::problem::BODY_LIMIT;
 use envelope::UNMATCHED;
 use extract::PodRef;
 use handlers::{
@@ -88,7 +89,9 @@ pub struct App(Arc<Inner>);
 
 struct Inner {
     state: AppState,
-    router: Router,
+    /// The router of requests without an `Origin` (no CORS), and that of the rest.
+    plain: Router,
+    with_cors: Router,
     /// The pre-rendered resources this app serves, by path.
     dispatch: Dispatch,
     /// Per route, the series of its plain answers ([`SERIES`]), resolved on first use.
@@ -105,57 +108,61 @@ const SERIES: [(&str, StatusCode); 5] = [
     ("POST", StatusCode::OK),
 ];
 
-/// The route a routed answer came from, by its place in [`ROUTES`] ([`Routed`] puts it
-/// on the answer).
+/// The route an answer came from, by its place in [`ROUTES`] ([`layered`] puts it on
+/// the answer).
 #[derive(Debug, Clone, Copy)]
 struct Matched(usize);
 
 impl App {
     fn new(state: AppState, serves: impl Fn(&Route) -> bool) -> Self {
         let cors = cors::layer(&state.settings().cors_origins);
-        let mut router = Router::new();
-        for (index, route) in ROUTES.iter().enumerate() {
-            let first_of_its_path = ROUTES.iter().position(|r| r.path == route.path) == Some(index);
-            if !(serves(route) && first_of_its_path) {
-                continue;
-            }
-            // Every method of the path (`/lookup` has two), and the path's 405.
-            let methods = ROUTES
-                .iter()
-                .filter(|r| r.path == route.path && serves(r))
-                .fold(MethodRouter::new(), |methods, r| {
-                    methods.merge(method_router(r.handler, &state, Some(index), &cors))
-                })
-                .fallback_service(layered(
-                    method_not_allowed.with_state(state.clone()),
-                    Some(index),
-                    &cors,
-                ));
-            router = router.route(route.path, methods);
-        }
-        let router = router
-            .fallback_service(layered(no_route.with_state(state.clone()), None, &cors))
-            .with_state(state.clone());
-        let dispatch = Dispatch::new(&serves);
         Self(Arc::new(Inner {
+            plain: router(&state, &serves, None),
+            with_cors: router(&state, &serves, Some(&cors)),
+            dispatch: Dispatch::new(&serves),
             series: (0..ROUTES.len() * SERIES.len())
                 .map(|_| OnceLock::new())
                 .collect(),
             state,
-            router,
-            dispatch,
         }))
     }
 }
 
+/// The router of the routes `serves` takes, each inside its layers, with CORS if `cors`.
+fn router(state: &AppState, serves: &impl Fn(&Route) -> bool, cors: Option<&CorsLayer>) -> Router {
+    let mut router = Router::new();
+    for (index, route) in ROUTES.iter().enumerate() {
+        let first_of_its_path = ROUTES.iter().position(|r| r.path == route.path) == Some(index);
+        if !(serves(route) && first_of_its_path) {
+            continue;
+        }
+        // Every method of the path (`/lookup` has two), and the path's 405.
+        let methods = ROUTES
+            .iter()
+            .filter(|r| r.path == route.path && serves(r))
+            .fold(MethodRouter::new(), |methods, r| {
+                methods.merge(method_router(r.handler, state, Some(index), cors))
+            })
+            .fallback_service(layered(
+                method_not_allowed.with_state(state.clone()),
+                Some(index),
+                cors,
+            ));
+        router = router.route(route.path, methods);
+    }
+    router
+        .fallback_service(layered(no_route.with_state(state.clone()), None, cors))
+        .with_state(state.clone())
+}
+
 /// `service` inside the layers of every answer the router makes, as one service of
 /// concrete layers (which the router boxes once; a layer added to a `Router` or a
-/// `MethodRouter` is boxed, and cloned, per request): CORS for a request with an
-/// `Origin` and the route's place on its answer ([`Routed`]), then compression.
+/// `MethodRouter` is boxed, and cloned, per request): the route's place on its answer,
+/// CORS (for the router of requests with an `Origin`), then compression.
 fn layered<S>(
     service: S,
     route: Option<usize>,
-    cors: &CorsLayer,
+    cors: Option<&CorsLayer>,
 ) -> impl Service<
     axum::extract::Request,
     Response = Response,
@@ -174,10 +181,13 @@ where
     S::Future: Send + 'static,
 {
     ServiceBuilder::new()
-        .layer(RoutedLayer {
-            cors: cors.clone(),
-            route,
+        .map_response(move |mut response: Response| {
+            if let Some(index) = route {
+                response.extensions_mut().insert(Matched(index));
+            }
+            response
         })
+        .option_layer(cors.cloned())
         .map_response(|response: Response<_>| response.map(Body::new))
         .layer(
             CompressionLayer::new()
@@ -199,94 +209,6 @@ impl Predicate for NotComplete {
     }
 }
 
-/// The outermost layer of each route: CORS for a request with an `Origin` (or a
-/// preflight) and for no other, and the route's place on its answer, for the envelope,
-/// which runs outside the router.
-#[derive(Clone)]
-struct RoutedLayer {
-    cors: CorsLayer,
-    /// The route's place in [`ROUTES`]; `None` for the fallback.
-    route: Option<usize>,
-}
-
-impl<S: Clone> Layer<S> for RoutedLayer {
-    type Service = Routed<S>;
-    fn layer(&self, inner: S) -> Routed<S> {
-        Routed {
-            with_cors: self.cors.layer(inner.clone()),
-            plain: inner,
-            route: self.route,
-        }
-    }
-}
-
-#[derive(Clone)]
-struct Routed<S> {
-    plain: S,
-    with_cors: Cors<S>,
-    route: Option<usize>,
-}
-
-impl<S, B> Service<Request<B>> for Routed<S>
-where
-    S: Service<Request<B>, Response = Response, Error = Infallible>,
-    B: Default,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = RoutedFuture<tower_http::cors::ResponseFuture<S::Future>, S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        std::task::ready!(self.plain.poll_ready(cx))?;
-        self.with_cors.poll_ready(cx)
-    }
-
-    fn call(&mut self, request: Request<B>) -> Self::Future {
-        let route = self.route;
-        if through_cors(&request) {
-            RoutedFuture::Cors {
-                future: self.with_cors.call(request),
-                route,
-            }
-        } else {
-            RoutedFuture::Plain {
-                future: self.plain.call(request),
-                route,
-            }
-        }
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// A route's answer, which [`Routed`] tags with the route's place.
-    #[project = RoutedProjection]
-    enum RoutedFuture<C, P> {
-        Cors { #[pin] future: C, route: Option<usize> },
-        Plain { #[pin] future: P, route: Option<usize> },
-    }
-}
-
-impl<C, P> Future for RoutedFuture<C, P>
-where
-    C: Future<Output = Result<Response, Infallible>>,
-    P: Future<Output = Result<Response, Infallible>>,
-{
-    type Output = Result<Response, Infallible>;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (response, route) = match self.project() {
-            RoutedProjection::Cors { future, route } => (std::task::ready!(future.poll(cx)), route),
-            RoutedProjection::Plain { future, route } => {
-                (std::task::ready!(future.poll(cx)), route)
-            }
-        };
-        let Ok(mut response) = response;
-        if let Some(index) = route {
-            response.extensions_mut().insert(Matched(*index));
-        }
-        Poll::Ready(Ok(response))
-    }
-}
-
 /// Whether CORS answers a request: it has an `Origin`, or it is a preflight (which
 /// tower-http answers whether or not it has one).
 fn through_cors<B>(request: &Request<B>) -> bool {
@@ -301,7 +223,7 @@ fn method_router(
     handler: Handler,
     state: &AppState,
     route: Option<usize>,
-    cors: &CorsLayer,
+    cors: Option<&CorsLayer>,
 ) -> MethodRouter<AppState> {
     let timeout = TimeoutLayer::with_status_code(
         StatusCode::REQUEST_TIMEOUT,
@@ -427,71 +349,28 @@ impl App {
         B::Error: Into<BoxError>,
     {
         let start = Instant::now();
-        let inner = &self.0;
         let method = envelope::method_label(request.method());
         let id = request::request_id(request.headers());
-        if let Some(refused) = envelope::refusal(&request) {
-            let unframed = matches!(refused, ApiError::NotImplemented { .. });
-            let mut response = refused.into_response();
-            if unframed {
-                // Where the body ends is unknown: nothing more can be read.
-                response.headers_mut().insert(
-                    header::CONNECTION,
-                    header::HeaderValue::from_static("close"),
-                );
-            }
-            let response = envelope::seal(
-                &inner.state,
-                None,
-                false,
-                false,
-                &Preconditions::default(),
-                id,
-                response,
-            );
-            self.finish(&response, method, None, start);
-            return AppFuture::Answered(std::future::ready(response));
+        if let Some((response, route)) = self.answer_at_once(&request, &id) {
+            self.finish(&response, method, route, start);
+            return Either::Left(std::future::ready(Ok(response)));
         }
         let through_cors = through_cors(&request);
         let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
-        if is_read && !through_cors {
-            let served = inner.state.served();
-            if let Some((found, route)) = inner.dispatch.find(request.uri().path(), &served) {
-                let (response, complete) = prerendered::answer(
-                    &served.catalog,
-                    &served.heads,
-                    found,
-                    request.headers(),
-                    false,
-                    request.method() == Method::HEAD,
-                    id.clone(),
-                );
-                let response = if complete {
-                    response
-                } else {
-                    envelope::seal(
-                        &inner.state,
-                        ROUTES.get(route),
-                        is_read,
-                        false,
-                        &Preconditions::default(),
-                        id,
-                        response,
-                    )
-                };
-                self.finish(&response, method, Some(route), start);
-                return AppFuture::Answered(std::future::ready(response));
-            }
-        }
         let preconditions = Preconditions::of(request.headers());
         request
             .headers_mut()
             .insert(X_REQUEST_ID.clone(), id.clone());
         let request = request.map(Body::new);
         let app = self.clone();
-        AppFuture::Routed(Box::pin(async move {
+        Either::Right(Box::pin(async move {
             let inner = &app.0;
-            let Ok(response) = inner.router.clone().oneshot(request).await;
+            let router = if through_cors {
+                &inner.with_cors
+            } else {
+                &inner.plain
+            };
+            let Ok(response) = router.clone().oneshot(request).await;
             let route = response.extensions().get::<Matched>().map(|m| m.0);
             let response = envelope::seal(
                 &inner.state,
@@ -503,8 +382,58 @@ impl App {
                 response,
             );
             app.finish(&response, method, route, start);
-            response
+            Ok(response)
         }))
+    }
+
+    /// The answer to a request refused before any route ([`envelope::refusal`]), or to a
+    /// GET or HEAD of a pre-rendered resource without an `Origin`, and its route's place;
+    /// `None` for a request for the router.
+    fn answer_at_once<B>(
+        &self,
+        request: &Request<B>,
+        id: &HeaderValue,
+    ) -> Option<(Response, Option<usize>)> {
+        let inner = &self.0;
+        let seal = |route: Option<usize>, is_read, response| {
+            let route = route.and_then(|index| ROUTES.get(index));
+            let none = Preconditions::default();
+            envelope::seal(
+                &inner.state,
+                route,
+                is_read,
+                false,
+                &none,
+                id.clone(),
+                response,
+            )
+        };
+        if let Some(refused) = envelope::refusal(request) {
+            return Some((seal(None, false, refused.into_response()), None));
+        }
+        let method = request.method();
+        if !(*method == Method::GET || *method == Method::HEAD) || through_cors(request) {
+            return None;
+        }
+        let served = inner.state.served();
+        let (found, route) = inner.dispatch.find(request.uri().path(), &served)?;
+        let (catalog, heads) = (&served.catalog, &served.heads);
+        let is_head = *method == Method::HEAD;
+        let (response, complete) = prerendered::answer(
+            catalog,
+            heads,
+            found,
+            request.headers(),
+            false,
+            is_head,
+            id.clone(),
+        );
+        let response = if complete {
+            response
+        } else {
+            seal(Some(route), true, response)
+        };
+        Some((response, Some(route)))
     }
 
     /// Counts the answer in its route's series and writes its access line.
@@ -538,17 +467,7 @@ impl App {
 }
 
 /// The future of an [`App`] call: an answer already made, or the router's.
-pub enum AppFuture {
-    Answered(std::future::Ready<Response>),
-    Routed(Pin<Box<dyn Future<Output = Response> + Send>>),
-}
-
-impl Future for AppFuture {
-    type Output = Result<Response, Infallible>;
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.get_mut() {
-            AppFuture::Answered(ready) => Pin::new(ready).poll(cx).map(Ok),
-            AppFuture::Routed(future) => future.as_mut().poll(cx).map(Ok),
-        }
-    }
-}
+pub type AppFuture = Either<
+    std::future::Ready<Result<Response, Infallible>>,
+    Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>,
+>;
