@@ -88,6 +88,13 @@ where
     Ok(metric)
 }
 
+/// `registered` for a metric vector of type `$kind`, by name, help and labels.
+macro_rules! vector {
+    ($registry:expr, $kind:ty, $name:literal, $help:literal, $labels:expr) => {
+        registered($registry, <$kind>::new(Opts::new($name, $help), $labels))?
+    };
+}
+
 impl Metrics {
     /// Registers every metric. Fails only if two share a name, which is a bug caught by the
     /// first test that builds an app.
@@ -95,45 +102,34 @@ impl Metrics {
         let registry = Registry::new();
         let r = &registry;
         let listener = &["listener"];
+        let latency = HistogramOpts::new(
+            "podmeta_http_request_duration_seconds",
+            "Time from a request's arrival to its response, by route template.",
+        )
+        .buckets(LATENCY_BUCKETS.to_vec());
         let metrics = Self {
-            requests: registered(
+            requests: vector!(
                 r,
-                IntCounterVec::new(
-                    Opts::new("podmeta_http_requests_total", "HTTP requests answered."),
-                    &["method", "route", "status"],
-                ),
-            )?,
-            latency: registered(
+                IntCounterVec,
+                "podmeta_http_requests_total",
+                "HTTP requests answered.",
+                &["method", "route", "status"]
+            ),
+            latency: registered(r, HistogramVec::new(latency, &["route"]))?,
+            reloads: vector!(
                 r,
-                HistogramVec::new(
-                    HistogramOpts::new(
-                        "podmeta_http_request_duration_seconds",
-                        "Time from a request's arrival to its response, by route template.",
-                    )
-                    .buckets(LATENCY_BUCKETS.to_vec()),
-                    &["route"],
-                ),
-            )?,
-            reloads: registered(
+                IntCounterVec,
+                "podmeta_table_reloads_total",
+                "Table reloads, by result: success (swapped in) or failure (kept the old table).",
+                &["result"]
+            ),
+            table_info: vector!(
                 r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "podmeta_table_reloads_total",
-                        "Table reloads, by result: success (swapped in) or failure (kept the old table).",
-                    ),
-                    &["result"],
-                ),
-            )?,
-            table_info: registered(
-                r,
-                IntGaugeVec::new(
-                    Opts::new(
-                        "podmeta_table_info",
-                        "The table in force (always 1), by version and source.",
-                    ),
-                    &["version", "source"],
-                ),
-            )?,
+                IntGaugeVec,
+                "podmeta_table_info",
+                "The table in force (always 1), by version and source.",
+                &["version", "source"]
+            ),
             table_pods: registered(
                 r,
                 IntGauge::new("podmeta_table_pods", "Pods in the table in force."),
@@ -145,73 +141,55 @@ impl Metrics {
                     "When the table in force was loaded, in Unix seconds.",
                 ),
             )?,
-            open: registered(
+            open: vector!(
                 r,
-                IntGaugeVec::new(
-                    Opts::new("podmeta_connections_open", "Connections open now."),
-                    listener,
-                ),
-            )?,
-            cap: registered(
+                IntGaugeVec,
+                "podmeta_connections_open",
+                "Connections open now.",
+                listener
+            ),
+            cap: vector!(
                 r,
-                IntGaugeVec::new(
-                    Opts::new(
-                        "podmeta_connections_max",
-                        "The connection cap in force (after fitting it to the open-file and memory limits).",
-                    ),
-                    listener,
-                ),
-            )?,
-            accepted: registered(
+                IntGaugeVec,
+                "podmeta_connections_max",
+                "The connection cap in force (after fitting it to the open-file and memory limits).",
+                listener
+            ),
+            accepted: vector!(
                 r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "podmeta_connections_accepted_total",
-                        "Connections accepted.",
-                    ),
-                    listener,
-                ),
-            )?,
-            idle_closed: registered(
+                IntCounterVec,
+                "podmeta_connections_accepted_total",
+                "Connections accepted.",
+                listener
+            ),
+            idle_closed: vector!(
                 r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "podmeta_connections_idle_closed_total",
-                        "Keep-alive connections idle for 1 s or more, closed to make room at the cap.",
-                    ),
-                    listener,
-                ),
-            )?,
-            shed: registered(
+                IntCounterVec,
+                "podmeta_connections_idle_closed_total",
+                "Keep-alive connections idle for 1 s or more, closed to make room at the cap.",
+                listener
+            ),
+            shed: vector!(
                 r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "podmeta_connections_shed_total",
-                        "Connections accepted above the soft limit (90 % of the cap), told to close after their first response, with Connection: close.",
-                    ),
-                    listener,
-                ),
-            )?,
-            at_cap_seconds: registered(
+                IntCounterVec,
+                "podmeta_connections_shed_total",
+                "Connections accepted above the soft limit (90 % of the cap), told to close after their first response, with Connection: close.",
+                listener
+            ),
+            at_cap_seconds: vector!(
                 r,
-                CounterVec::new(
-                    Opts::new(
-                        "podmeta_connections_at_cap_seconds_total",
-                        "Time spent at the cap, with new connections waiting in the listen backlog.",
-                    ),
-                    listener,
-                ),
-            )?,
-            timed_out: registered(
+                CounterVec,
+                "podmeta_connections_at_cap_seconds_total",
+                "Time spent at the cap, with new connections waiting in the listen backlog.",
+                listener
+            ),
+            timed_out: vector!(
                 r,
-                IntCounterVec::new(
-                    Opts::new(
-                        "podmeta_connections_timed_out_total",
-                        "Connections closed by a time limit, by phase: new (no request since accept), headers (a request's headers too slow), idle (keep-alive).",
-                    ),
-                    &["listener", "phase"],
-                ),
-            )?,
+                IntCounterVec,
+                "podmeta_connections_timed_out_total",
+                "Connections closed by a time limit, by phase: new (no request since accept), headers (a request's headers too slow), idle (keep-alive).",
+                &["listener", "phase"]
+            ),
             registry,
         };
         // Both results exist from the start, so that a rate() over them is never empty.

@@ -97,7 +97,7 @@ pub fn watch(state: AppState, path: PathBuf) -> tokio::task::JoinHandle<()> {
         target: None,
     };
     watched.follow_target(&path);
-    spawn_sighup_listener(tx);
+    on_sighup(Some(tx));
     tokio::spawn(reload_on_trigger(state, path, rx, watched))
 }
 
@@ -230,32 +230,26 @@ fn watch_directory(path: &Path, tx: mpsc::Sender<Trigger>) -> Option<notify::Rec
     }
 }
 
-/// With the compiled-in table there is no file to reload, but SIGHUP must not end the
-/// process (its default action): configuration tools send it by habit. Registered before
-/// it returns, so a SIGHUP right after start-up is caught too.
+/// With the compiled-in table there is no file to reload, but SIGHUP must still not end
+/// the process (its default action): configuration tools send it by habit.
 pub fn ignore_sighup_for_the_builtin_table() {
-    #[cfg(unix)]
-    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
-        Ok(mut hup) => {
-            tokio::spawn(async move {
-                while hup.recv().await.is_some() {
-                    tracing::info!(
-                        "SIGHUP received: the table is the compiled-in one, nothing to reload"
-                    );
-                }
-            });
-        }
-        Err(e) => tracing::warn!(error = %e, "cannot listen for SIGHUP"),
-    }
+    on_sighup(None);
 }
 
-/// Installs the SIGHUP handler now, and forwards each signal as a trigger.
-fn spawn_sighup_listener(tx: mpsc::Sender<Trigger>) {
+/// Installs the one SIGHUP handler now, so that a signal right after start-up is caught:
+/// each is a reload trigger, or with no table file (`None`) only logged.
+fn on_sighup(reload: Option<mpsc::Sender<Trigger>>) {
     #[cfg(unix)]
     match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
         Ok(mut hup) => {
             tokio::spawn(async move {
                 while hup.recv().await.is_some() {
+                    let Some(tx) = &reload else {
+                        tracing::info!(
+                            "SIGHUP received: the table is the compiled-in one, nothing to reload"
+                        );
+                        continue;
+                    };
                     tracing::info!("SIGHUP received: reloading the table");
                     if tx.send(Trigger::Signal).await.is_err() {
                         break;
@@ -266,5 +260,5 @@ fn spawn_sighup_listener(tx: mpsc::Sender<Trigger>) {
         Err(e) => tracing::warn!(error = %e, "cannot listen for SIGHUP"),
     }
     #[cfg(not(unix))]
-    drop(tx);
+    drop(reload);
 }
