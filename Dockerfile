@@ -8,7 +8,7 @@
 # dependency list is embedded in the binary (cargo auditable), so that `cargo audit bin`
 # or a scanner can read it from an image with nothing else in it.
 
-FROM rust:1.95-slim-bookworm AS build
+FROM docker.io/library/rust:1.95-slim-bookworm AS build
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 WORKDIR /src
 # cargo-auditable, in a layer of its own: built once, kept across podmeta's changes.

@@ -162,3 +162,21 @@ fn the_spec_served_is_the_repositorys() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.yaml")).unwrap()
     );
 }
+
+#[test]
+fn the_contract_carries_the_crates_licence() {
+    let manifest = std::fs::read_to_string("Cargo.toml").unwrap();
+    let licence = manifest
+        .lines()
+        .find_map(|line| line.strip_prefix("license = "))
+        .map(|value| value.trim_matches('"'))
+        .expect("Cargo.toml names a licence");
+    let spec = spec();
+    assert_eq!(spec["info"]["license"]["identifier"], licence);
+    for file in ["LICENSE-MIT", "LICENSE-APACHE"] {
+        assert!(
+            std::path::Path::new(file).exists(),
+            "{file} is missing beside the crate"
+        );
+    }
+}

@@ -208,3 +208,63 @@ fn the_grace_period_covers_the_shutdown_delay_and_the_drain() {
         "{delay:?} + {drain:?} does not fit in {grace} s"
     );
 }
+
+/// Runs `scripts/fixtures-current.sh` with `PODMETA_SHARED` set to `shared`.
+fn fixtures_check(shared: &std::path::Path) -> (bool, String) {
+    let out = std::process::Command::new("bash")
+        .arg("scripts/fixtures-current.sh")
+        .env("PODMETA_SHARED", shared)
+        .output()
+        .expect("bash runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn ci_compares_the_fixtures_with_the_reference_copies_only_where_they_are() {
+    let dir = std::env::temp_dir().join(format!("podmeta-shared-{}", std::process::id()));
+    let (passed, said) = fixtures_check(&dir.join("absent"));
+    assert!(passed && said.starts_with("SKIPPED: no "), "{said}");
+
+    for sub in ["seed", "reference"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    let copy = |from: &str, to: &str| std::fs::copy(format!("tests/fixtures/{from}"), dir.join(to));
+    copy(
+        "data-hosting-locations.md",
+        "seed/data-hosting-locations.md",
+    )
+    .unwrap();
+    copy("mparticle-facts.md", "reference/mparticle-facts.md").unwrap();
+    let (passed, said) = fixtures_check(&dir);
+    assert!(passed, "{said}");
+
+    std::fs::write(dir.join("reference/mparticle-facts.md"), "updated").unwrap();
+    let (passed, said) = fixtures_check(&dir);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(
+        !passed && said.contains("mparticle-facts.md differs"),
+        "{said}"
+    );
+}
+
+#[test]
+fn every_base_image_of_the_dockerfile_is_named_in_full() {
+    // podman, buildah and CRI-O resolve no short name without a configured registry.
+    let dockerfile = std::fs::read_to_string("Dockerfile").unwrap();
+    let images: Vec<&str> = dockerfile
+        .lines()
+        .filter_map(|line| line.strip_prefix("FROM "))
+        .map(|rest| rest.split_whitespace().next().unwrap())
+        .collect();
+    assert!(!images.is_empty());
+    for image in images {
+        let first = image.split('/').next().unwrap();
+        assert!(
+            image == "scratch" || (image.contains('/') && first.contains('.')),
+            "FROM {image}: name the registry (docker.io/library/…)"
+        );
+    }
+}
