@@ -15,9 +15,28 @@ use axum::http::StatusCode;
 
 use crate::catalog::Catalog;
 
-/// Latency buckets, in seconds: podmeta answers in microseconds, so the low end is fine.
-const LATENCY_BUCKETS: [f64; 14] = [
-    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0,
+/// Latency buckets, in seconds, from what podmeta's answers take, measured from a
+/// request's head to its response (the access lines' `latency_us`): a pre-rendered
+/// answer takes about a microsecond, a routed one some tens, a slow client's body up to
+/// the request timeout.
+const LATENCY_BUCKETS: [f64; 18] = [
+    0.000_001,
+    0.000_002_5,
+    0.000_005,
+    0.000_01,
+    0.000_025,
+    0.000_05,
+    0.000_1,
+    0.000_25,
+    0.000_5,
+    0.001,
+    0.002_5,
+    0.005,
+    0.01,
+    0.05,
+    0.1,
+    0.5,
+    1.0,
     10.0,
 ];
 
@@ -56,6 +75,7 @@ pub struct Metrics {
     requests: IntCounterVec,
     latency: HistogramVec,
     reloads: IntCounterVec,
+    build_info: IntGaugeVec,
     table_info: IntGaugeVec,
     table_pods: IntGauge,
     table_loaded: IntGauge,
@@ -104,7 +124,7 @@ impl Metrics {
         let listener = &["listener"];
         let latency = HistogramOpts::new(
             "podmeta_http_request_duration_seconds",
-            "Time from a request's arrival to its response, by route template.",
+            "Time from a request's head to its response, by listener and route template.",
         )
         .buckets(LATENCY_BUCKETS.to_vec());
         let metrics = Self {
@@ -112,10 +132,17 @@ impl Metrics {
                 r,
                 IntCounterVec,
                 "podmeta_http_requests_total",
-                "HTTP requests answered.",
-                &["method", "route", "status"]
+                "HTTP requests answered, by listener (main, or admin for probes and scrapes).",
+                &["listener", "method", "route", "status"]
             ),
-            latency: registered(r, HistogramVec::new(latency, &["route"]))?,
+            latency: registered(r, HistogramVec::new(latency, &["listener", "route"]))?,
+            build_info: vector!(
+                r,
+                IntGaugeVec,
+                "podmeta_build_info",
+                "The podmeta build serving (always 1), by version.",
+                &["version"]
+            ),
             reloads: vector!(
                 r,
                 IntCounterVec,
@@ -195,6 +222,10 @@ impl Metrics {
         // Both results exist from the start, so that a rate() over them is never empty.
         metrics.reloads.with_label_values(&["success"]);
         metrics.reloads.with_label_values(&["failure"]);
+        metrics
+            .build_info
+            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .set(1);
         Ok(metrics)
     }
 
@@ -213,24 +244,32 @@ impl Metrics {
         }
     }
 
-    /// Counts a request.
+    /// Counts a request on `listener`.
     pub fn observe_request(
         &self,
+        listener: &str,
         method: &str,
         route: &str,
         status: StatusCode,
         elapsed: Duration,
     ) {
-        self.request_series(method, route, status).observe(elapsed);
+        self.request_series(listener, method, route, status)
+            .observe(elapsed);
     }
 
-    /// The series a request of this method, route and status counts in.
-    pub fn request_series(&self, method: &str, route: &str, status: StatusCode) -> RequestSeries {
+    /// The series a request on `listener` of this method, route and status counts in.
+    pub fn request_series(
+        &self,
+        listener: &str,
+        method: &str,
+        route: &str,
+        status: StatusCode,
+    ) -> RequestSeries {
         RequestSeries {
             count: self
                 .requests
-                .with_label_values(&[method, route, status.as_str()]),
-            latency: self.latency.with_label_values(&[route]),
+                .with_label_values(&[listener, method, route, status.as_str()]),
+            latency: self.latency.with_label_values(&[listener, route]),
         }
     }
 
@@ -284,24 +323,24 @@ mod tests {
     fn requests_are_counted_by_method_route_and_status() {
         let metrics = Metrics::new().unwrap();
         let latency = Duration::from_micros(80);
-        metrics.observe_request("GET", "/pods/{pod}", StatusCode::OK, latency);
-        metrics.observe_request("GET", "(unmatched)", StatusCode::NOT_FOUND, latency);
+        metrics.observe_request("main", "GET", "/pods/{pod}", StatusCode::OK, latency);
+        metrics.observe_request("main", "GET", "(unmatched)", StatusCode::NOT_FOUND, latency);
         let text = metrics.render();
         assert!(
             text.contains(
-                r#"podmeta_http_requests_total{method="GET",route="/pods/{pod}",status="200"} 1"#
+                r#"podmeta_http_requests_total{listener="main",method="GET",route="/pods/{pod}",status="200"} 1"#
             ),
             "{text}"
         );
         assert!(
             text.contains(
-                r#"podmeta_http_requests_total{method="GET",route="(unmatched)",status="404"} 1"#
+                r#"podmeta_http_requests_total{listener="main",method="GET",route="(unmatched)",status="404"} 1"#
             ),
             "{text}"
         );
         assert!(
             text.contains(
-                r#"podmeta_http_request_duration_seconds_bucket{route="/pods/{pod}",le="0.0001"} 1"#
+                r#"podmeta_http_request_duration_seconds_bucket{listener="main",route="/pods/{pod}",le="0.0001"} 1"#
             ),
             "{text}"
         );

@@ -74,13 +74,13 @@ use ui::{ui_asset, ui_index, ui_pod};
 
 /// The application as served on the main listener.
 pub fn app(state: AppState) -> App {
-    App::new(state, |_| true)
+    App::new(state, "main", |_| true)
 }
 
 /// The admin listener's application: only the operational routes, in the same envelope,
 /// so that they answer, are counted and are logged as on the main listener.
 pub fn admin_app(state: AppState) -> App {
-    App::new(state, |route| route.admin)
+    App::new(state, "admin", |route| route.admin)
 }
 
 /// The one service every request passes; see the module documentation.
@@ -89,6 +89,8 @@ pub struct App(Arc<Inner>);
 
 struct Inner {
     state: AppState,
+    /// The listener it serves, as its metrics name it: `main` or `admin`.
+    listener: &'static str,
     /// The router of requests without an `Origin` (no CORS), and that of the rest.
     plain: Router,
     with_cors: Router,
@@ -114,12 +116,13 @@ const SERIES: [(&str, StatusCode); 5] = [
 struct Matched(usize);
 
 impl App {
-    fn new(state: AppState, serves: impl Fn(&Route) -> bool) -> Self {
+    fn new(state: AppState, listener: &'static str, serves: impl Fn(&Route) -> bool) -> Self {
         let cors = cors::layer(&state.settings().cors_origins);
         Self(Arc::new(Inner {
             plain: router(&state, &serves, None),
             with_cors: router(&state, &serves, Some(&cors)),
             dispatch: Dispatch::new(&serves),
+            listener,
             series: (0..ROUTES.len() * SERIES.len())
                 .map(|_| OnceLock::new())
                 .collect(),
@@ -449,7 +452,7 @@ impl App {
         let template = route
             .and_then(|index| ROUTES.get(index))
             .map_or(UNMATCHED, |r| r.path);
-        let metrics = self.0.state.metrics();
+        let (metrics, listener) = (self.0.state.metrics(), self.0.listener);
         let slot = route.and_then(|index| {
             let kind = SERIES
                 .iter()
@@ -458,9 +461,9 @@ impl App {
         });
         match slot {
             Some(slot) => slot
-                .get_or_init(|| metrics.request_series(method, template, status))
+                .get_or_init(|| metrics.request_series(listener, method, template, status))
                 .observe(elapsed),
-            None => metrics.observe_request(method, template, status, elapsed),
+            None => metrics.observe_request(listener, method, template, status, elapsed),
         }
         envelope::access_line(&self.0.state, response, method, template, elapsed);
     }

@@ -583,3 +583,21 @@ async fn a_signal_during_the_drain_stops_at_once() {
     assert!(second.elapsed() < Duration::from_secs(1));
     drop(slow);
 }
+
+#[tokio::test]
+async fn probes_and_scrapes_on_the_admin_port_are_counted_apart_from_the_traffic() {
+    let server = server().await;
+    let admin = server.admin.unwrap();
+    let mut main = TcpStream::connect(server.addr).await.unwrap();
+    get(&mut main, "/healthz").await;
+    let mut probe = TcpStream::connect(admin).await.unwrap();
+    get(&mut probe, "/healthz").await;
+    get(&mut probe, "/healthz").await;
+    let series = |listener: &str| {
+        format!(
+            r#"podmeta_http_requests_total{{listener="{listener}",method="GET",route="/healthz",status="200"}} "#
+        )
+    };
+    assert_eq!(metric(admin, &series("main")).await, 1.0);
+    assert_eq!(metric(admin, &series("admin")).await, 2.0);
+}

@@ -409,15 +409,26 @@ async fn metrics_count_requests_by_route_template_never_by_raw_path() {
     let text = response.text();
     assert!(
         text.contains(
-            r#"podmeta_http_requests_total{method="GET",route="/pods/{pod}",status="200"} 2"#
+            r#"podmeta_http_requests_total{listener="main",method="GET",route="/pods/{pod}",status="200"} 2"#
         ),
         "{text}"
     );
     assert!(text.contains(
-        r#"podmeta_http_requests_total{method="GET",route="/pods/{pod}",status="404"} 1"#
+        r#"podmeta_http_requests_total{listener="main",method="GET",route="/pods/{pod}",status="404"} 1"#
     ));
     assert!(text.contains(r#"route="(unmatched)",status="404"} 1"#));
-    assert!(text.contains(r#"podmeta_http_request_duration_seconds_count{route="/pods/{pod}"} 3"#));
+    assert!(text.contains(
+        r#"podmeta_http_request_duration_seconds_count{listener="main",route="/pods/{pod}"} 3"#
+    ));
+    // The lowest bucket is below what a pre-rendered answer takes (about a microsecond).
+    assert!(text.contains(
+        r#"podmeta_http_request_duration_seconds_bucket{listener="main",route="/pods/{pod}",le="0.000001"}"#
+    ));
+    let build = format!(
+        r#"podmeta_build_info{{version="{}"}} 1"#,
+        env!("CARGO_PKG_VERSION")
+    );
+    assert!(text.contains(&build), "{text}");
     assert!(!text.contains("/pods/eu1") && !text.contains("/no/such") && !text.contains("secret"));
     let version = Table::builtin().unwrap().version().to_owned();
     assert!(
