@@ -1,34 +1,28 @@
 //! The connections of one listener: the cap, the time limits that run from accept, and
 //! how connections are retired near the cap and during a shutdown delay.
 //!
-//! Callers come through the pooled keep-alive connections of proxies, which may reuse a
-//! connection at any moment: a bare FIN on an idle one can always cross a request on its
-//! way (the HTTP/1.1 idle race). So connections are retired at response boundaries
-//! wherever that is possible. A connection told to *retire* gets `Connection: close` on
-//! its next response (hyper adds it once its keep-alive is switched off, which
-//! `Serving` does before that response is made) and closes after it:
-//! - above the soft limit (90 % of the cap), each connection accepted past it is told to
-//!   retire, so that only the excess goes; the episode ends, and the connections not yet
-//!   retired are kept, once fewer than 85 % are open, so that it does not flap;
+//! Callers come through proxies' pooled keep-alive connections, which may reuse one at
+//! any moment: a bare FIN on an idle connection can always cross a request (the HTTP/1.1
+//! idle race). So connections are retired at response boundaries wherever possible: one
+//! told to *retire* answers its next request with `Connection: close` (hyper adds it once
+//! `Serving` has switched keep-alive off, before that response is made) and closes:
+//! - above the soft limit (90 % of the cap), each connection accepted past it; the
+//!   episode ends, and those not yet retired stay, once fewer than 85 % are open;
 //! - during a shutdown delay, every connection, new ones included ([`Pool::retire_all`]).
 //!
-//! Only at the cap itself is an idle connection closed to make room, one for the accept
-//! that is waiting, and only one idle for at least [`IDLE_FLOOR`]: in a pool the
-//! longest-idle connection may have been used a moment ago. The floor makes the race
-//! rare; it cannot make it impossible. With nothing idle that long, new connections wait
-//! in the listen backlog.
+//! Only at the cap itself is an idle connection closed to make room, one per waiting
+//! accept, and only one idle for at least [`IDLE_FLOOR`]: in a pool the longest-idle
+//! connection may have been used a moment ago. The floor makes the race rare, not
+//! impossible. With nothing idle that long, new connections wait in the listen backlog.
+//! A response that keeps its connection says for how long (`Keep-Alive: timeout=N`), so
+//! that clients such as undici retire it first.
 //!
-//! Every response that keeps its connection open says for how long, `Keep-Alive:
-//! timeout=N` (whole seconds of the keep-alive timeout): clients such as undici retire a
-//! connection before the server would close it.
-//!
-//! hyper 1.x has a single header-read timer that also serves as the idle timer between
-//! requests (hyper#1628), so an idle keep-alive connection would be closed as soon as a
-//! slow request would be. The time limits are ours instead, kept by `TimedIo`, the I/O
-//! every hyper connection reads through, which knows from `Tracked` (the service
+//! hyper 1.x has one header-read timer that is also the idle timer (hyper#1628), so an
+//! idle connection would be closed as soon as a slow request is. The time limits are
+//! ours: `TimedIo`, the I/O hyper reads through, knows from `Tracked` (the service
 //! wrapper) whether a request is being answered. One timer per connection, re-armed
-//! lazily: it may wake a connection early, never late, so the hot path (one request,
-//! then idle) does no timer work at all in the common case.
+//! lazily: it may wake a connection early, never late, and the common case (one request,
+//! then idle) does no timer work at all.
 //!
 //! | phase | from | limit | closed as |
 //! | --- | --- | --- | --- |
@@ -157,8 +151,7 @@ struct Conn {
     /// Set by its task once hyper's keep-alive is off: a response made from then on says
     /// `Connection: close`.
     keep_alive_off: AtomicBool,
-    /// Wakes the connection's task when `closing` is set. One atomic exchange per poll,
-    /// where a `Notify` took its lock on every poll of the task.
+    /// Wakes the connection's task when `closing` is set (one atomic exchange per poll).
     close_waker: AtomicWaker,
 }
 
@@ -202,9 +195,8 @@ impl Pool {
         let cap = cap.clamp(1, Semaphore::MAX_PERMITS);
         metrics.cap.set(i64::try_from(cap).unwrap_or(i64::MAX));
         let seconds = limits.keep_alive.as_secs();
-        // Leaked once per listener: each connection holds a pointer to it, not a copy
-        // (memory per connection), and each response's copy is a static one rather than
-        // a reference count that every worker thread would touch.
+        // Leaked once per listener: connections hold a pointer, not a copy, and each
+        // response's copy is static rather than a count every worker thread touches.
         let keep_alive = (seconds > 0).then(|| {
             let text: &'static str = Box::leak(format!("timeout={seconds}").into_boxed_str());
             &*Box::leak(Box::new(HeaderValue::from_static(text)))
