@@ -2,7 +2,9 @@
 //! verbatim, against the service.
 //!
 //! Examples live in ```sh blocks; those in ```sh expect-error blocks must answer with a
-//! 4xx problem, all others with a 2xx. Every route has at least one example.
+//! 4xx problem, all others with a 2xx. Every route has at least one example. A ```json
+//! block right after a block of one curl example is that example's whole answer, and is
+//! compared with the service's as JSON.
 
 use std::process::Command;
 
@@ -55,11 +57,47 @@ fn examples() -> Vec<(String, bool)> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn every_readme_curl_example_works_against_the_service() {
-    let examples = examples();
-    assert!(examples.len() >= 9, "found only {examples:?}");
+/// `(command, sample)` for every sample answer of `text`: a ```json block that follows a
+/// ```sh block holding one curl example, with only prose between them. A JSON answer
+/// shown in any other block (```text, say, which a sample cut with `…` would need) is
+/// refused, so that every sample is compared.
+fn samples_in(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    // The block being read: its info string and lines.
+    let mut open: Option<(String, Vec<String>)> = None;
+    // The last block closed, if it was a one-curl sh block: that curl line.
+    let mut after_curl: Option<String> = None;
+    for line in text.lines().map(str::trim_start) {
+        let Some(info) = line.strip_prefix("```") else {
+            if let Some((_, lines)) = open.as_mut() {
+                lines.push(line.to_owned());
+            }
+            continue;
+        };
+        let Some((info, lines)) = open.take() else {
+            open = Some((info.trim().to_owned(), Vec::new()));
+            continue;
+        };
+        let curls: Vec<&String> = lines.iter().filter(|l| l.starts_with("curl ")).collect();
+        let sample = lines.join("\n");
+        match (info.as_str(), after_curl.take()) {
+            ("json", Some(command)) => out.push((command, sample)),
+            (info, Some(command)) => assert!(
+                !sample.trim_start().starts_with('{'),
+                "the answer of {command:?} is shown in a ```{info} block: show it whole, in ```json"
+            ),
+            _ => {}
+        }
+        if info.starts_with("sh") && curls.len() == 1 && lines.len() == 1 {
+            after_curl = Some(curls[0].clone());
+        }
+    }
+    out
+}
 
+/// Serves the built-in table on a loopback port, for as long as the test runs; its
+/// address.
+async fn serve_builtin() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap().to_string();
     let state = AppState::new(Catalog::new(Table::builtin().unwrap()));
@@ -70,26 +108,36 @@ async fn every_readme_curl_example_works_against_the_service() {
         // No signal ever comes: its sender is gone.
         tokio::sync::mpsc::unbounded_channel().1,
     ));
+    addr
+}
+
+/// Runs a documented command with `sh`, in `dir`, against `addr` instead of the
+/// documented address.
+async fn run(command: &str, addr: &str, dir: &std::path::Path) -> std::process::Output {
+    let command_here = command.replace(DOCUMENTED_ADDRESS, addr);
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        Command::new("sh")
+            .arg("-c")
+            .arg(command_here)
+            .current_dir(dir)
+            .output()
+            .expect("sh and curl are installed (.ci/run installs curl)")
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_readme_curl_example_works_against_the_service() {
+    let examples = examples();
+    assert!(examples.len() >= 9, "found only {examples:?}");
+    let addr = serve_builtin().await;
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().to_path_buf();
 
     for (command, expects_error) in examples {
-        let command_here = command.replace(DOCUMENTED_ADDRESS, &addr);
-        let out = tokio::task::spawn_blocking({
-            let dir = dir.clone();
-            move || {
-                Command::new("sh")
-                    .arg("-c")
-                    .arg(format!(
-                        "{command_here} -w '\\n%{{http_code}} %{{content_type}}'"
-                    ))
-                    .current_dir(dir)
-                    .output()
-                    .expect("sh and curl are installed (.ci/run installs curl)")
-            }
-        })
-        .await
-        .unwrap();
+        let with_status = format!("{command} -w '\\n%{{http_code}} %{{content_type}}'");
+        let out = run(&with_status, &addr, tmp.path()).await;
         assert!(
             out.status.success(),
             "{command}: {}",
@@ -109,6 +157,40 @@ async fn every_readme_curl_example_works_against_the_service() {
             );
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_sample_answer_in_the_docs_is_the_services_answer() {
+    let samples: Vec<(String, String)> =
+        DOCUMENTS.iter().flat_map(|text| samples_in(text)).collect();
+    assert!(samples.len() >= 3, "found only {samples:?}");
+    let addr = serve_builtin().await;
+    let tmp = tempfile::tempdir().unwrap();
+    for (command, sample) in samples {
+        let shown: serde_json::Value = serde_json::from_str(&sample).unwrap_or_else(|e| {
+            panic!("the sample of {command:?} is not whole JSON ({e}):\n{sample}")
+        });
+        let out = run(&command, &addr, tmp.path()).await;
+        let answer: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{command}: the answer is not JSON ({e})"));
+        assert_eq!(
+            shown, answer,
+            "the docs' sample of {command:?} is not what it answers"
+        );
+    }
+}
+
+#[test]
+fn a_sample_is_found_after_its_one_curl_example_and_one_cut_short_is_refused() {
+    let doc = "```sh\ncurl -s http://x/a\n```\n\nprose\n\n```json\n{\"a\": 1}\n```\n";
+    assert_eq!(
+        samples_in(doc),
+        [("curl -s http://x/a".to_owned(), "{\"a\": 1}".to_owned())]
+    );
+    let several = "```sh\ncurl -s http://x/a\ncurl -s http://x/b\n```\n```json\n{}\n```\n";
+    assert!(samples_in(several).is_empty());
+    let cut = "```sh\ncurl -s http://x/a\n```\n```text\n{\"a\": …}\n```\n";
+    assert!(std::panic::catch_unwind(|| samples_in(cut)).is_err());
 }
 
 #[test]
