@@ -40,8 +40,8 @@ impl Asset {
     }
 }
 
-/// The stylesheet, then the script.
-pub static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
+/// The stylesheet, the script and the icon.
+pub static ASSETS: LazyLock<[Asset; 3]> = LazyLock::new(|| {
     [
         Asset::new(
             "podmeta",
@@ -54,6 +54,12 @@ pub static ASSETS: LazyLock<[Asset; 2]> = LazyLock::new(|| {
             "js",
             "text/javascript; charset=utf-8",
             include_str!("../assets/podmeta.js"),
+        ),
+        Asset::new(
+            "podmeta",
+            "svg",
+            "image/svg+xml",
+            include_str!("../assets/podmeta.svg"),
         ),
     ]
 });
@@ -181,19 +187,20 @@ pub fn pod(catalog: &Catalog, position: usize) -> String {
                     label for="bucket" { "Bucket name" }
                     p.hint #bucket-hint { "Begins with " code { (table.s3().bucket_prefix.as_str()) } "; S3's naming rules apply. Checked as you type." }
                     input #bucket type="text" name="bucket" autocomplete="off" spellcheck="false"
+                        placeholder=(format!("{}acme", table.s3().bucket_prefix.as_str()))
                         aria-describedby="bucket-hint bucket-errors";
                     ul.errors #bucket-errors aria-live="polite" {}
                 }
             }
             div.result #bucket-result hidden {
-                pre { code #bucket-policy {} }
+                pre tabindex="0" { code #bucket-policy {} }
                 div.value {
                     button type="button" data-copy="bucket-policy" { "Copy the policy" }
                     button type="button" data-download="bucket-policy" data-filename="policy.json" { "Download policy.json" }
                     span.status aria-live="polite" {}
                 }
                 p { "Then apply it:" }
-                pre { code #bucket-command {} }
+                pre tabindex="0" { code #bucket-command {} }
                 div.value {
                     button type="button" data-copy="bucket-command" { "Copy the command" }
                     span.status aria-live="polite" {}
@@ -217,13 +224,15 @@ pub fn pod(catalog: &Catalog, position: usize) -> String {
                 div {
                     label for="arn-account_id" { "AWS account id" }
                     input #arn-account_id type="text" inputmode="numeric" autocomplete="off"
-                        aria-describedby="arn-account_id-errors";
+                        placeholder="123456789012" aria-describedby="arn-account_id-errors";
                     ul.errors #arn-account_id-errors aria-live="polite" {}
                 }
                 div {
                     label for="arn-function" { "Function name" }
                     input #arn-function type="text" autocomplete="off" spellcheck="false"
-                        value=(rules.function_prefix.as_str()) aria-describedby="arn-function-errors";
+                        value=(rules.function_prefix.as_str())
+                        placeholder=(format!("{}myrule", rules.function_prefix.as_str()))
+                        aria-describedby="arn-function-errors";
                     ul.errors #arn-function-errors aria-live="polite" {}
                 }
                 div {
@@ -235,14 +244,14 @@ pub fn pod(catalog: &Catalog, position: usize) -> String {
                 }
             }
             div.result #arn-result hidden {
-                pre { code #arn-value {} }
+                pre tabindex="0" { code #arn-value {} }
                 div.value {
                     button type="button" data-copy="arn-value" { "Copy the ARN" }
                     span.status aria-live="polite" {}
                 }
             }
             h3 #iam { "The IAM policy Rules need" }
-            pre { code #iam-policy { (iam_policy) } }
+            pre tabindex="0" { code #iam-policy { (iam_policy) } }
             div.value {
                 button type="button" data-copy="iam-policy" { "Copy the policy" }
                 button type="button" data-download="iam-policy" data-filename="iam-policy.json" { "Download iam-policy.json" }
@@ -252,7 +261,7 @@ pub fn pod(catalog: &Catalog, position: usize) -> String {
         section aria-labelledby="sdks" {
             h2 #sdks { "SDKs" }
             dl.facts {
-                (fact(pod, "sdk-needing", "Server SDKs that need the pod set", table.sdks_requiring_pod().iter().map(|s| s.name())))
+                (words_fact("Server SDKs that need the pod set", table.sdks_requiring_pod().iter().map(|s| s.name())))
             }
             div role="tablist" aria-label="Server SDK" hidden {
                 @for (i, sdk) in sdks.server_sdks.iter().enumerate() {
@@ -266,7 +275,7 @@ pub fn pod(catalog: &Catalog, position: usize) -> String {
                     p { "Set " code { (sdk.setting) } " to "
                         @for (j, value) in sdk.values.iter().enumerate() { @if j > 0 { " or " } code { (value) } }
                         "." @if sdk.is_sdk_default { " That is the SDK's default, so nothing need change." } }
-                    pre { code id=(format!("sdk-snippet-{i}")) { (sdk.snippet) } }
+                    pre tabindex="0" { code id=(format!("sdk-snippet-{i}")) { (sdk.snippet) } }
                     div.value {
                         button type="button" data-copy=(format!("sdk-snippet-{i}")) { "Copy the " (sdk.sdk.name()) " snippet" }
                         span.status aria-live="polite" {}
@@ -303,7 +312,7 @@ fn fact<'a>(pod: &Pod, key: &str, label: &str, values: impl Iterator<Item = &'a 
                 @for (i, value) in values.enumerate() {
                     @let id = format!("{key}-{i}");
                     div.value {
-                        code #(id) { (value) }
+                        code #(id) { (breakable(value)) }
                         button type="button" data-copy=(id) aria-label=(format!("Copy {value}")) { "Copy" }
                         span.status aria-live="polite" {}
                     }
@@ -313,6 +322,28 @@ fn fact<'a>(pod: &Pod, key: &str, label: &str, values: impl Iterator<Item = &'a 
                     }
                 }
             }
+        }
+    }
+}
+
+/// `value`, escaped, with a line-break opportunity after each `/`, `.` and `:`: a long
+/// URL or ARN on a narrow screen breaks there rather than mid-word. `<wbr>` adds no
+/// text, so what is copied is the value.
+fn breakable(value: &str) -> Markup {
+    html! {
+        @for piece in value.split_inclusive(['/', '.', ':']) {
+            (piece) @if piece.ends_with(['/', '.', ':']) { wbr; }
+        }
+    }
+}
+
+/// A fact whose values are words to read, not to paste: no copy buttons.
+fn words_fact<'a>(label: &str, values: impl Iterator<Item = &'a str>) -> Markup {
+    let values: Vec<&str> = values.collect();
+    html! {
+        div.fact {
+            dt { (label) }
+            dd { (values.join(", ")) }
         }
     }
 }
@@ -327,6 +358,7 @@ fn lookup_section() -> Markup {
                     label for="lookup-q" { "A host, URL, IP address, API key, AWS region or ARN" }
                     div.row {
                         input #lookup-q type="text" autocomplete="off" spellcheck="false"
+                            placeholder="https://app.eu1.mparticle.com or sftp.mparticle.com"
                             aria-describedby="lookup-hint lookup-errors";
                         button.primary type="submit" { "Find the pod" }
                     }
@@ -349,7 +381,7 @@ fn document(
     body: Markup,
 ) -> String {
     let table = catalog.table();
-    let [css, js] = &*ASSETS;
+    let [css, js, icon] = &*ASSETS;
     let pod_id = current.map(|i| table.pod_at(i).id().to_string());
     html! {
         (DOCTYPE)
@@ -358,12 +390,14 @@ fn document(
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · podmeta" }
+                link rel="icon" type="image/svg+xml" href=(format!("/ui/assets/{}", icon.name));
                 link rel="stylesheet" href=(format!("/ui/assets/{}", css.name));
                 script src=(format!("/ui/assets/{}", js.name)) defer {}
             }
             body data-pod=[pod_id.as_deref()] {
                 a.skip href="#main" { "Skip to the facts" }
                 header {
+                    p.brand { a href="/ui/" { "podmeta" } " · mParticle pod setup" }
                     h1 { (heading) }
                     p { (lede) }
                     nav.pods aria-label="Pods" {
@@ -379,7 +413,7 @@ fn document(
                 main #main { (body) }
                 footer {
                     p { "podmeta " (env!("CARGO_PKG_VERSION")) " · table " code { (table.version()) }
-                        " · " a href="/openapi.yaml" { "the API's contract" } " · " a href="/" { "index (JSON)" } }
+                        " · " a href="/openapi.yaml" { "the API's contract" } " · " a href="/pods" { "the pods as JSON" } }
                 }
             }
         }

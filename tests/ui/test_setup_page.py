@@ -312,3 +312,103 @@ def test_the_page_fits_the_width_and_is_photographed(browser, width):
         print(f"\nscreenshot: {path}")
     finally:
         browser.set_window_size(1440, 1000)
+
+
+LINE_BREAKS_JS = """
+    // Each place where a value on the page wraps, with the character before it, unless
+    // it wraps after a character that ends a part of it (/ . : - or a space).
+    const bad = [];
+    for (const code of document.querySelectorAll('.value code')) {
+        const chars = [];
+        const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (let i = 0; i < node.length; i++) {
+                const range = document.createRange();
+                range.setStart(node, i);
+                range.setEnd(node, i + 1);
+                const rect = range.getClientRects()[0];
+                if (rect) chars.push([node.data[i], rect.top]);
+            }
+        }
+        for (let i = 1; i < chars.length; i++) {
+            if (chars[i][1] > chars[i - 1][1] + 2 && !'/.:- '.includes(chars[i - 1][0])) {
+                bad.push(code.textContent.slice(0, i) + '|' + code.textContent.slice(i));
+            }
+        }
+    }
+    return bad;
+"""
+
+
+def test_at_375_px_values_wrap_only_after_a_separator_and_keep_their_copy_button_beside(browser):
+    browser.set_window_size(375, 900)
+    try:
+        for pod in PODS:
+            open_page(browser, f"/ui/{pod}")
+            assert browser.execute_script(LINE_BREAKS_JS) == [], pod
+            beside = browser.execute_script("""
+                return [...document.querySelectorAll('.value')].filter(v => {
+                    const code = v.querySelector('code'), button = v.querySelector('button');
+                    if (!code || !button) return false;
+                    return button.getBoundingClientRect().top >= code.getBoundingClientRect().bottom;
+                }).map(v => v.querySelector('code').textContent);
+            """)
+            assert beside == [], f"{pod}: a Copy button wrapped below its value: {beside}"
+    finally:
+        browser.set_window_size(1440, 1000)
+
+
+def test_only_values_to_paste_have_copy_buttons(browser):
+    open_page(browser, "/ui/eu1")
+    sdks = browser.find_element(
+        By.XPATH, "//dt[text()='Server SDKs that need the pod set']/following-sibling::dd")
+    assert sdks.text == "Go, Java, Node, Python, Ruby"
+    assert sdks.find_elements(By.TAG_NAME, "button") == []
+
+
+def test_a_correction_says_what_the_source_page_prints_once(browser):
+    open_page(browser, "/ui/us2")
+    note = browser.find_element(By.CSS_SELECTOR, ".note").text
+    assert note.count("The source page prints") == 1, note
+    assert "https://s2s.us2.mparticle.com/v2/bulkevent" in note
+
+
+def test_every_page_names_the_product_links_home_and_has_an_icon(browser):
+    for path in ["/ui/", "/ui/eu1", "/ui/zz9"]:
+        open_page(browser, path)
+        home = browser.find_element(By.CSS_SELECTOR, "header .brand a")
+        assert home.text == "podmeta" and home.get_attribute("href") == BASE + "/ui/", path
+        icon = browser.find_element(By.CSS_SELECTOR, "link[rel=icon]").get_attribute("href")
+        assert icon.startswith(BASE + "/ui/assets/podmeta.") and icon.endswith(".svg"), icon
+        request = urllib.request.Request(icon)
+        with urllib.request.urlopen(request, timeout=5) as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"] == "image/svg+xml"
+    # The footer's JSON link is JSON, not the redirect browsers get for /.
+    json_link = browser.find_element(By.XPATH, "//footer//a[text()='the pods as JSON']")
+    assert json_link.get_attribute("href") == BASE + "/pods"
+
+
+def test_the_builders_show_the_shape_they_expect(browser):
+    open_page(browser, "/ui/eu1")
+    for field, expected in [("bucket", "mp-forwarding-acme"), ("arn-account_id", "123456789012"),
+                            ("arn-function", "mprmyrule"), ("lookup-q", "https://app.eu1.mparticle.com")]:
+        placeholder = browser.find_element(By.ID, field).get_attribute("placeholder")
+        assert placeholder.startswith(expected), f"{field}: {placeholder!r}"
+
+
+def test_axe_finds_no_serious_or_critical_violation_at_375_px(browser):
+    browser.set_window_size(375, 900)
+    try:
+        for path in ["/ui/", "/ui/eu1", "/ui/us2"]:
+            open_page(browser, path)
+            browser.execute_script(AXE)
+            result = browser.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
+                "axe.run(document).then(r => done(r.violations));")
+            bad = [(v["id"], v["impact"], len(v["nodes"])) for v in result
+                   if v["impact"] in ("serious", "critical")]
+            print(f"\naxe-core 375 px {path}: {len(result)} violations, serious or critical: {bad}")
+            assert not bad, f"375 px {path}: {bad}"
+    finally:
+        browser.set_window_size(1440, 1000)
