@@ -283,29 +283,24 @@ impl Catalog {
         ))
     }
 
-    /// The `snippet` of the server SDK named `sdk` (any letter case) in
+    /// The entry of the server SDK named `sdk` (any letter case) in
     /// `GET /pods/{pod}/sdks`, or a 422 that names the SDKs there are.
-    pub fn sdk_snippet(&self, position: usize, sdk: &str) -> Result<String, ApiError> {
+    pub(crate) fn server_sdk(&self, position: usize, sdk: &str) -> Result<ServerSdkView, ApiError> {
         let view = SdksView::of(&self.table, self.table.pod_at(position));
         let known: Vec<&str> = view.server_sdks.iter().map(|s| s.sdk.name()).collect();
+        let known = known.join(", ");
         view.server_sdks
             .into_iter()
             .find(|s| s.sdk.name().eq_ignore_ascii_case(sdk))
-            .map(|s| s.snippet)
             .ok_or_else(|| ApiError::Invalid {
                 detail: format!(
-                    "There is no server SDK {} that needs its pod set. They are: {}.",
+                    "There is no server SDK {} that needs its pod set. They are: {known}.",
                     crate::domain::quote(sdk),
-                    known.join(", ")
                 ),
                 errors: vec![crate::domain::Violation::parameter(
                     "sdk",
                     "known-sdk",
-                    format!(
-                        "expected one of {}, got {}",
-                        known.join(", "),
-                        crate::domain::quote(sdk)
-                    ),
+                    format!("expected one of {known}, got {}", crate::domain::quote(sdk)),
                 )],
             })
     }

@@ -47,9 +47,9 @@ struct Cli {
     #[arg(long, env = "PODMETA_BIND", default_value_t = crate::DEFAULT_BIND)]
     bind: SocketAddr,
 
-    /// The pod table to use instead of the one compiled in. When serving, it is reloaded
-    /// on SIGHUP and whenever it changes on disk.
-    #[arg(long, env = "PODMETA_CONFIG", global = true)]
+    /// The pod table to serve instead of the one compiled in, reloaded on SIGHUP and
+    /// whenever it changes on disk.
+    #[arg(long, env = "PODMETA_CONFIG")]
     config: Option<PathBuf>,
 
     /// Seconds that clients and caches may keep a resource (Cache-Control max-age).
@@ -316,7 +316,8 @@ fn run(cli: &Cli, command: Command) -> ExitCode {
         },
         Command::Document(document) => document,
     };
-    let table = match &cli.config {
+    let output = document.output();
+    let table = match output.config.as_ref().or(cli.config.as_ref()) {
         Some(path) => Table::from_path(path),
         None => Table::builtin(),
     };
@@ -327,7 +328,6 @@ fn run(cli: &Cli, command: Command) -> ExitCode {
             return ExitCode::from(EXIT_BAD_CONFIG);
         }
     };
-    let output = document.output();
     let style = if output.compact {
         Style::Compact
     } else {

@@ -7,8 +7,12 @@
 
 use bytes::Bytes;
 use clap::{Args, Subcommand};
+use std::path::PathBuf;
+use std::sync::LazyLock;
 
-use crate::catalog::{Catalog, Part};
+use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
+
+use crate::catalog::{Catalog, Part, render_json};
 use crate::json::Style;
 use crate::lookup::{LookupKind, LookupQuery};
 use crate::problem::ApiError;
@@ -27,6 +31,7 @@ pub enum Command {
     #[command(after_help = "Examples:\n  podmeta get eu1\n  podmeta get EU1 sftp")]
     Get {
         /// The pod, in any letter case (us1, us2, eu1, au1 in the built-in table).
+        #[arg(value_parser = PodArg, hide_possible_values = true)]
         pod: String,
         /// One part of the pod.
         #[arg(value_enum)]
@@ -40,6 +45,8 @@ pub enum Command {
         after_help = "Example:\n  podmeta bucket-policy eu1 --bucket mp-forwarding-acme > policy.json\n  aws s3api put-bucket-policy --bucket mp-forwarding-acme --policy file://policy.json"
     )]
     BucketPolicy {
+        /// The pod, in any letter case (us1, us2, eu1, au1 in the built-in table).
+        #[arg(value_parser = PodArg, hide_possible_values = true)]
         pod: String,
         /// The bucket's name: it begins with mp-forwarding- and keeps S3's naming rules.
         #[arg(long)]
@@ -51,6 +58,8 @@ pub enum Command {
     /// GET /pods/{pod}/rules/iam-policy.
     #[command(after_help = "Example:\n  podmeta iam-policy eu1 > iam-policy.json")]
     IamPolicy {
+        /// The pod, in any letter case (us1, us2, eu1, au1 in the built-in table).
+        #[arg(value_parser = PodArg, hide_possible_values = true)]
         pod: String,
         #[command(flatten)]
         output: Output,
@@ -61,6 +70,8 @@ pub enum Command {
         after_help = "Examples:\n  podmeta lambda-arn eu1 --account-id 123456789012 --function mprmyrule --alias PROD\n  podmeta lambda-arn eu1 --account-id 123456789012 --function mprmyrule --alias '$LATEST' --raw"
     )]
     LambdaArn {
+        /// The pod, in any letter case (us1, us2, eu1, au1 in the built-in table).
+        #[arg(value_parser = PodArg, hide_possible_values = true)]
         pod: String,
         /// The 12-digit AWS account that holds the function.
         #[arg(long)]
@@ -78,14 +89,16 @@ pub enum Command {
         output: Output,
     },
     /// Print how to point each server SDK at the pod: the body of GET /pods/{pod}/sdks;
-    /// with --sdk and --snippet, that SDK's snippet as plain text.
+    /// with --sdk, that SDK's entry of it; with --snippet too, its snippet as plain text.
     #[command(
-        after_help = "Examples:\n  podmeta sdks eu1\n  podmeta sdks eu1 --sdk python --snippet > configure_mparticle.py"
+        after_help = "Examples:\n  podmeta sdks eu1\n  podmeta sdks eu1 --sdk python\n  podmeta sdks eu1 --sdk python --snippet > configure_mparticle.py"
     )]
     Sdks {
+        /// The pod, in any letter case (us1, us2, eu1, au1 in the built-in table).
+        #[arg(value_parser = PodArg, hide_possible_values = true)]
         pod: String,
-        /// A server SDK, in any letter case: go, java, node, python or ruby.
-        #[arg(long, requires = "snippet")]
+        /// One server SDK, in any letter case (go, java, node, python or ruby): its entry.
+        #[arg(long)]
         sdk: Option<String>,
         /// Print the SDK's snippet alone, as plain text (needs --sdk).
         #[arg(long, requires = "sdk", conflicts_with = "compact")]
@@ -110,15 +123,47 @@ pub enum Command {
     },
 }
 
-/// How a document command prints.
+/// Where a document command reads the table from, and how it prints.
 #[derive(Debug, Args)]
 pub struct Output {
+    /// The pod table to answer from instead of the one compiled in.
+    #[arg(long, env = "PODMETA_CONFIG")]
+    pub config: Option<PathBuf>,
     /// One-line JSON, for scripts.
     #[arg(long)]
     pub compact: bool,
     /// On failure, write the problem as problem+json (RFC 9457) to stderr.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A pod argument: any text (the table may be another than the compiled-in one, and the
+/// catalog judges it), completed by shells with the compiled-in table's pod ids.
+#[derive(Debug, Clone, Copy)]
+struct PodArg;
+
+impl TypedValueParser for PodArg {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        command: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<String, clap::Error> {
+        StringValueParser::new().parse_ref(command, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        static IDS: LazyLock<Vec<String>> = LazyLock::new(|| {
+            crate::Table::builtin()
+                .map(|table| table.pods().iter().map(|p| p.id().to_string()).collect())
+                .unwrap_or_default()
+        });
+        Some(Box::new(
+            IDS.iter().map(|id| PossibleValue::new(id.as_str())),
+        ))
+    }
 }
 
 impl Command {
@@ -170,14 +215,18 @@ impl Command {
                     catalog.lambda_arn(position, &pairs, style)
                 }
             }
-            // clap makes --sdk and --snippet come together.
             Self::Sdks {
                 pod,
                 sdk: Some(sdk),
+                snippet,
                 ..
-            } => catalog
-                .sdk_snippet(catalog.position(pod)?, sdk)
-                .map(Bytes::from),
+            } => {
+                let entry = catalog.server_sdk(catalog.position(pod)?, sdk)?;
+                Ok(match snippet {
+                    true => entry.snippet.into(),
+                    false => render_json(&entry, style),
+                })
+            }
             Self::Sdks { pod, sdk: None, .. } => {
                 Ok(catalog.part_json(catalog.position(pod)?, Part::Sdks, style))
             }

@@ -222,6 +222,10 @@ fn sdks_prints_the_body_of_its_route_or_one_snippet_as_text() {
         for sdk in sdks {
             let name = sdk["sdk"].as_str().unwrap();
             for spelled in [name.to_owned(), name.to_lowercase()] {
+                // --sdk alone: that SDK's entry of the route's body.
+                let entry = ok(&["sdks", pod, "--sdk", &spelled]);
+                let entry: serde_json::Value = serde_json::from_slice(&entry).unwrap();
+                assert_eq!(&entry, sdk, "{pod} {spelled}");
                 let snippet = ok(&["sdks", pod, "--sdk", &spelled, "--snippet"]);
                 assert_eq!(
                     String::from_utf8(snippet).unwrap(),
@@ -233,9 +237,10 @@ fn sdks_prints_the_body_of_its_route_or_one_snippet_as_text() {
     }
     let stderr = fails(&["sdks", "eu1", "--sdk", "cobol", "--snippet"], 1);
     assert!(stderr.contains("Go, Java, Node, Python, Ruby"), "{stderr}");
-    // --sdk and --snippet come together.
+    let stderr = fails(&["sdks", "eu1", "--sdk", "cobol"], 1);
+    assert!(stderr.contains("Go, Java, Node, Python, Ruby"), "{stderr}");
+    // A snippet is one SDK's.
     fails(&["sdks", "eu1", "--snippet"], 2);
-    fails(&["sdks", "eu1", "--sdk", "go"], 2);
 }
 
 #[test]
@@ -420,7 +425,7 @@ fn serving_flags_given_to_a_command_are_a_usage_error_but_the_environment_is_not
 }
 
 #[test]
-fn config_is_global_and_a_bad_table_exits_2() {
+fn config_goes_before_or_after_the_command_and_a_bad_table_exits_2() {
     // A table that differs from the built-in one: EU1's SFTP port.
     let dir = tempfile::tempdir().unwrap();
     let changed = dir.path().join("pods.toml");
@@ -494,7 +499,35 @@ fn completions_are_scripts_the_shells_accept() {
         let script = String::from_utf8(ok(&["completions", shell])).unwrap();
         assert!(script.contains("bucket-policy"), "{shell}");
     }
+    // Where a pod goes, the compiled-in table's pods are offered (clap_complete's fish
+    // script completes no positional argument).
+    let zsh = String::from_utf8(ok(&["completions", "zsh"])).unwrap();
+    assert!(zsh.contains(":pod -- The pod"), "{zsh}");
+    assert!(zsh.contains(&format!("({})'", PODS.join(" "))), "zsh offers no pod ids");
+    assert!(text.contains(&PODS.join(" ")), "bash offers no pod ids");
     fails(&["completions", "tcsh"], 2);
+}
+
+#[test]
+fn the_pod_argument_has_help_and_config_is_offered_only_where_it_applies() {
+    for command in ["get", "bucket-policy", "iam-policy", "lambda-arn", "sdks"] {
+        let help = String::from_utf8(ok(&[command, "--help"])).unwrap();
+        let pod = help
+            .lines()
+            .find(|l| l.trim_start().starts_with("<POD>"))
+            .unwrap();
+        assert!(pod.contains("any letter case"), "{command}: {help}");
+        // Another table may have other pods: the built-in ones are not a rule.
+        assert!(!pod.contains("possible values"), "{command}: {help}");
+        assert!(help.contains("--config <CONFIG>"), "{command}: {help}");
+        assert!(!help.contains("SIGHUP"), "{command}: {help}");
+    }
+    for command in ["check", "healthcheck", "completions"] {
+        let help = String::from_utf8(ok(&[command, "--help"])).unwrap();
+        assert!(!help.contains("--config"), "{command}: {help}");
+    }
+    let help = String::from_utf8(ok(&["--help"])).unwrap();
+    assert!(help.contains("SIGHUP"), "{help}");
 }
 
 #[test]
