@@ -20,7 +20,7 @@ ENV RUSTFLAGS="-C target-feature=+crt-static" \
     CARGO_PROFILE_RELEASE_STRIP=symbols
 # Dependencies first, in a layer of their own: a change to podmeta's code does not
 # rebuild them. The stubs stand in for the sources until the real ones are copied.
-COPY Cargo.toml Cargo.lock ./
+COPY Cargo.toml Cargo.lock build.rs ./
 RUN mkdir -p src bench \
     && echo 'fn main() {}' > src/main.rs \
     && touch src/lib.rs \

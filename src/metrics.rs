@@ -1,5 +1,6 @@
-//! Prometheus metrics: requests by method, route template and status; latency by route;
-//! reloads by result; the table in force.
+//! Prometheus metrics: requests by listener, method, route template and status; latency
+//! by listener and route; reloads by result; the table in force; the build; connections
+//! by listener; and the process's own (`process_*`, the prometheus crate's collector).
 //!
 //! Each app has its own registry (not the process-global default), so that tests can run
 //! several apps side by side and read each one's counts.
@@ -140,8 +141,8 @@ impl Metrics {
                 r,
                 IntGaugeVec,
                 "podmeta_build_info",
-                "The podmeta build serving (always 1), by version.",
-                &["version"]
+                "The podmeta build serving (always 1), by its version and its compiler's.",
+                &["version", "rustc"]
             ),
             reloads: vector!(
                 r,
@@ -219,12 +220,17 @@ impl Metrics {
             ),
             registry,
         };
+        // The process's RSS, CPU time, open files and start time, as process_*.
+        #[cfg(target_os = "linux")]
+        metrics.registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
         // Both results exist from the start, so that a rate() over them is never empty.
         metrics.reloads.with_label_values(&["success"]);
         metrics.reloads.with_label_values(&["failure"]);
         metrics
             .build_info
-            .with_label_values(&[env!("CARGO_PKG_VERSION")])
+            .with_label_values(&[env!("CARGO_PKG_VERSION"), env!("PODMETA_RUSTC_VERSION")])
             .set(1);
         Ok(metrics)
     }

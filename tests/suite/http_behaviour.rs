@@ -424,11 +424,25 @@ async fn metrics_count_requests_by_route_template_never_by_raw_path() {
     assert!(text.contains(
         r#"podmeta_http_request_duration_seconds_bucket{listener="main",route="/pods/{pod}",le="0.000001"}"#
     ));
+    let rustc = std::process::Command::new(std::env::var("RUSTC").unwrap_or("rustc".into()))
+        .arg("--version")
+        .output()
+        .unwrap();
+    let rustc = String::from_utf8(rustc.stdout).unwrap();
     let build = format!(
-        r#"podmeta_build_info{{version="{}"}} 1"#,
+        r#"podmeta_build_info{{rustc="{}",version="{}"}} 1"#,
+        rustc.split_whitespace().nth(1).unwrap(),
         env!("CARGO_PKG_VERSION")
     );
     assert!(text.contains(&build), "{text}");
+    for process in [
+        "process_resident_memory_bytes ",
+        "process_cpu_seconds_total ",
+        "process_open_fds ",
+        "process_start_time_seconds ",
+    ] {
+        assert!(text.contains(process), "no {process}in {text}");
+    }
     assert!(!text.contains("/pods/eu1") && !text.contains("/no/such") && !text.contains("secret"));
     let version = Table::builtin().unwrap().version().to_owned();
     assert!(
