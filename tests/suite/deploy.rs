@@ -268,3 +268,89 @@ fn every_base_image_of_the_dockerfile_is_named_in_full() {
         );
     }
 }
+
+#[test]
+fn the_replicas_spread_over_nodes() {
+    let deployment = manifest("deployment.yaml");
+    let labels = &deployment["spec"]["template"]["metadata"]["labels"];
+    let spread = deployment["spec"]["template"]["spec"]["topologySpreadConstraints"]
+        .as_array()
+        .expect("topologySpreadConstraints");
+    let by_node = spread
+        .iter()
+        .find(|c| c["topologyKey"] == "kubernetes.io/hostname")
+        .expect("a spread over nodes");
+    assert_eq!(by_node["whenUnsatisfiable"], "DoNotSchedule");
+    assert_eq!(by_node["maxSkew"], 1);
+    for constraint in spread {
+        assert_eq!(&constraint["labelSelector"]["matchLabels"], labels);
+    }
+}
+
+#[test]
+fn the_admin_port_is_reachable_only_from_monitoring_and_the_main_port_from_the_cluster() {
+    let policy = manifest("networkpolicy.yaml");
+    let deployment = manifest("deployment.yaml");
+    let labels = &deployment["spec"]["template"]["metadata"]["labels"];
+    assert_eq!(&policy["spec"]["podSelector"]["matchLabels"], labels);
+    let ingress = policy["spec"]["ingress"].as_array().unwrap();
+    let rule = |port: &str| {
+        ingress
+            .iter()
+            .find(|r| {
+                r["ports"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p["port"] == port)
+            })
+            .unwrap_or_else(|| panic!("no rule for port {port}"))
+    };
+    // Every port the policy names is one the container names.
+    let names: Vec<Value> = container()["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].clone())
+        .collect();
+    for r in ingress {
+        for port in r["ports"].as_array().unwrap() {
+            assert!(names.contains(&port["port"]), "{port}");
+        }
+    }
+    assert_eq!(
+        rule("http")["from"][0]["namespaceSelector"],
+        serde_json::json!({})
+    );
+    let monitoring = &rule("admin")["from"][0]["namespaceSelector"]["matchLabels"];
+    assert_eq!(monitoring["podmeta.io/monitoring"], "true");
+    assert_eq!(rule("admin")["from"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn the_pod_monitor_scrapes_the_admin_port_and_sits_apart_from_the_plain_manifests() {
+    let monitor = manifest("prometheus-operator/podmonitor.yaml");
+    assert_eq!(monitor["kind"], "PodMonitor");
+    let deployment = manifest("deployment.yaml");
+    let labels = &deployment["spec"]["template"]["metadata"]["labels"];
+    assert_eq!(&monitor["spec"]["selector"]["matchLabels"], labels);
+    let endpoint = &monitor["spec"]["podMetricsEndpoints"][0];
+    assert_eq!(endpoint["port"], "admin");
+    assert!(
+        podmeta::ROUTES
+            .iter()
+            .any(|r| r.admin && endpoint["path"] == r.path)
+    );
+    // `kubectl apply -f deploy/kubernetes/` must work without the operator's CRDs.
+    for entry in std::fs::read_dir("deploy/kubernetes").unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(
+                !text.contains("monitoring.coreos.com"),
+                "{}",
+                path.display()
+            );
+        }
+    }
+}
