@@ -24,6 +24,9 @@ use crate::commands::Command as Document;
 use crate::json::Style;
 use crate::{AppState, HttpSettings, ServerSettings, Table};
 
+/// The most log lines waiting for the log thread; past it, new lines are dropped.
+const LOG_QUEUE_LINES: usize = 32_768;
+
 /// Exit code for a problem the API would answer with a 4xx.
 const EXIT_PROBLEM: u8 = 1;
 /// Exit code for a table that can't be loaded, as for any usage error.
@@ -420,8 +423,10 @@ fn healthcheck(bind: SocketAddr) -> ExitCode {
 fn serve(cli: Cli) -> ExitCode {
     // Logs go through a background writer: a slow terminal or pipe must not stall
     // requests (a full queue drops lines rather than wait). The guard writes what is left
-    // when serving returns.
+    // when serving returns. The queue's slots are allocated up front: tracing-appender's
+    // default of 128,000 lines would hold 4 MiB from start-up on.
     let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
         .thread_name("podmeta-log")
         .finish(std::io::BufWriter::with_capacity(
             64 * 1024,
