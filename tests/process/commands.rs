@@ -503,7 +503,10 @@ fn completions_are_scripts_the_shells_accept() {
     // script completes no positional argument).
     let zsh = String::from_utf8(ok(&["completions", "zsh"])).unwrap();
     assert!(zsh.contains(":pod -- The pod"), "{zsh}");
-    assert!(zsh.contains(&format!("({})'", PODS.join(" "))), "zsh offers no pod ids");
+    assert!(
+        zsh.contains(&format!("({})'", PODS.join(" "))),
+        "zsh offers no pod ids"
+    );
     assert!(text.contains(&PODS.join(" ")), "bash offers no pod ids");
     fails(&["completions", "tcsh"], 2);
 }
