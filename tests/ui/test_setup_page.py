@@ -264,6 +264,18 @@ def test_one_load_weighs_at_most_60_kb_over_the_wire(browser):
     assert total <= MAX_PAGE_BYTES
 
 
+def assert_axe_clean(browser, what):
+    """Runs axe-core on the page as it is; fails on any serious or critical violation."""
+    browser.execute_script(AXE)
+    result = browser.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document).then(r => done(r.violations));")
+    bad = [(v["id"], v["impact"], len(v["nodes"])) for v in result
+           if v["impact"] in ("serious", "critical")]
+    print(f"\naxe-core {what}: {len(result)} violations, serious or critical: {bad}")
+    assert not bad, f"{what}: {bad}"
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_axe_finds_no_serious_or_critical_violation(browser, scheme):
     browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {
@@ -277,14 +289,7 @@ def test_axe_finds_no_serious_or_critical_violation(browser, scheme):
             if path == "/ui/us2":
                 type_into(browser, "bucket", "Acme..bucket")
                 wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#bucket-errors li"))
-            browser.execute_script(AXE)
-            result = browser.execute_async_script(
-                "const done = arguments[arguments.length - 1];"
-                "axe.run(document).then(r => done(r.violations));")
-            bad = [(v["id"], v["impact"], len(v["nodes"])) for v in result
-                   if v["impact"] in ("serious", "critical")]
-            print(f"\naxe-core {scheme} {path}: {len(result)} violations, serious or critical: {bad}")
-            assert not bad, f"{scheme} {path}: {bad}"
+            assert_axe_clean(browser, f"{scheme} {path}")
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
 
@@ -402,13 +407,6 @@ def test_axe_finds_no_serious_or_critical_violation_at_375_px(browser):
     try:
         for path in ["/ui/", "/ui/eu1", "/ui/us2"]:
             open_page(browser, path)
-            browser.execute_script(AXE)
-            result = browser.execute_async_script(
-                "const done = arguments[arguments.length - 1];"
-                "axe.run(document).then(r => done(r.violations));")
-            bad = [(v["id"], v["impact"], len(v["nodes"])) for v in result
-                   if v["impact"] in ("serious", "critical")]
-            print(f"\naxe-core 375 px {path}: {len(result)} violations, serious or critical: {bad}")
-            assert not bad, f"375 px {path}: {bad}"
+            assert_axe_clean(browser, f"375 px {path}")
     finally:
         browser.set_window_size(1440, 1000)
