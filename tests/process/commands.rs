@@ -611,3 +611,27 @@ fn every_readme_command_line_example_works() {
         posted
     );
 }
+
+/// docs/api.md's sample of `podmeta check`: the built-in table with EU1's SFTP IP cut
+/// short, checked as the sample shows, prints the sample's errors exactly.
+#[test]
+fn the_docs_sample_of_podmeta_check_is_what_it_prints() {
+    let api = include_str!("../../docs/api.md");
+    let sample = api
+        .split("```text\n$ podmeta check pods.toml\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("docs/api.md has a podmeta check sample");
+    let dir = tempfile::tempdir().unwrap();
+    let table = std::fs::read_to_string(TABLE).unwrap();
+    let broken = table.replacen(r#"ip = "18.157.92.224""#, r#"ip = "18.157.92""#, 1);
+    assert_ne!(broken, table);
+    std::fs::write(dir.path().join("pods.toml"), broken).unwrap();
+    let out = Command::new(BIN)
+        .args(["check", "pods.toml"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&out.stderr).trim_end(), sample);
+}
