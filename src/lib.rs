@@ -47,8 +47,8 @@
 //!        ├─ refused before any route (Host, target, transfer coding) → problem
 //!        ├─ GET/HEAD of /pods, /pods/{pod}[/part], no Origin
 //!        │    └─ prerendered::answer: 200/304/412/406 from the heads of the catalog in force
-//!        └─ anything else → the router
-//!             └─ each route: CORS (only with an Origin, or a preflight)
+//!        └─ anything else → the router: with CORS for an Origin or a preflight, else without
+//!             └─ each route: CORS (in the first router only)
 //!                  └─ compression (not of pre-rendered answers)
 //!                       └─ [POST: body limit, request timeout] → handler
 //!                            (the pre-rendered routes' handlers call prerendered::answer)

@@ -15,10 +15,11 @@
 //! - `encoding`: which content coding a request accepts, for the pre-rendered resources;
 //! - `state`: what every request shares.
 //!
-//! Each tower-http layer is stacked once, in [`App::new`], around each path as one
-//! service of concrete layers: CORS, taken only by a request with an `Origin` (and by a
-//! preflight); inside it compression, which leaves the pre-rendered answers alone; and,
-//! around each handler that reads a body, the request timeout and the body limit.
+//! Each tower-http layer is stacked in one place, `layered`, around each path as one
+//! service of concrete layers. [`App::new`] builds the routes twice from it: with CORS,
+//! for a request with an `Origin` (and a preflight), and without, for every other. Inside
+//! CORS, compression, which leaves the pre-rendered answers alone; around each handler
+//! that reads a body, the request timeout and the body limit.
 
 mod cors;
 pub(crate) mod encoding;
