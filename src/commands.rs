@@ -5,12 +5,12 @@
 //! same question the route's handler does. So a command prints exactly the body of its
 //! route, and fails with exactly its problem.
 
-use bytes::Bytes;
-use clap::{Args, Subcommand};
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
+use bytes::Bytes;
 use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
+use clap::{Args, Subcommand};
 
 use crate::catalog::{Catalog, Part, render_json};
 use crate::json::Style;
