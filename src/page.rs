@@ -3,8 +3,9 @@
 //!
 //! Pure functions from a catalog to HTML. The facts are in the HTML, readable without
 //! script; `assets/podmeta.js` adds the copy buttons' behaviour, the SDK tabs and the
-//! builders, which ask the API itself (so no rule is written twice). The stylesheet and
-//! the script are served from the binary under content-hashed names ([`ASSETS`]).
+//! builders, which ask the API itself (so no rule is written twice). The stylesheet, the
+//! script and the icon are served from the binary under content-hashed names
+//! ([`ASSETS`]).
 
 use std::sync::LazyLock;
 
