@@ -355,12 +355,14 @@ impl App {
         let start = Instant::now();
         let method = envelope::method_label(request.method());
         let id = request::request_id(request.headers());
-        if let Some((response, route)) = self.answer_at_once(&request, &id) {
+        let through_cors = through_cors(&request);
+        let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
+        if let Some((response, route)) =
+            self.answer_at_once(&request, &id, is_read && !through_cors)
+        {
             self.finish(&response, method, route, start);
             return Either::Left(std::future::ready(Ok(response)));
         }
-        let through_cors = through_cors(&request);
-        let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
         let preconditions = Preconditions::of(request.headers());
         request
             .headers_mut()
@@ -390,13 +392,14 @@ impl App {
         }))
     }
 
-    /// The answer to a request refused before any route ([`envelope::refusal`]), or to a
-    /// GET or HEAD of a pre-rendered resource without an `Origin`, and its route's place;
-    /// `None` for a request for the router.
+    /// The answer to a request refused before any route ([`envelope::refusal`]), or, if
+    /// `plain_read` (a GET or HEAD without an `Origin`), to one of a pre-rendered resource;
+    /// and its route's place. `None` for a request for the router.
     fn answer_at_once<B>(
         &self,
         request: &Request<B>,
         id: &HeaderValue,
+        plain_read: bool,
     ) -> Option<(Response, Option<usize>)> {
         let inner = &self.0;
         let seal = |route: Option<usize>, is_read, response| {
@@ -415,14 +418,13 @@ impl App {
         if let Some(refused) = envelope::refusal(request) {
             return Some((seal(None, false, refused.into_response()), None));
         }
-        let method = request.method();
-        if !(*method == Method::GET || *method == Method::HEAD) || through_cors(request) {
+        if !plain_read {
             return None;
         }
         let served = inner.state.served();
         let (found, route) = inner.dispatch.find(request.uri().path(), &served)?;
         let (catalog, heads) = (&served.catalog, &served.heads);
-        let is_head = *method == Method::HEAD;
+        let is_head = request.method() == Method::HEAD;
         let (response, complete) = prerendered::answer(
             catalog,
             heads,
