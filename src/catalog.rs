@@ -20,6 +20,7 @@ use crate::domain::{
     AwsRegion, BucketPrefix, HttpsUrl, IamRoleArn, Label, LambdaAlias, LambdaFunctionName,
     NonEmpty, PodId,
 };
+use crate::iac::{self, Format};
 use crate::json::Style;
 use crate::lookup::{LookupIndex, LookupKind, LookupQuery};
 use crate::problem::ApiError;
@@ -43,11 +44,17 @@ pub enum Part {
     /// `/pods/{pod}/rules/iam-policy`: a document, not a JSON view.
     #[value(skip)]
     IamPolicy,
+    /// The same document as Terraform (`?format=terraform`).
+    #[value(skip)]
+    IamPolicyTerraform,
+    /// The same document as a CloudFormation template (`?format=cloudformation`).
+    #[value(skip)]
+    IamPolicyCloudFormation,
     Sdks,
 }
 
 impl Part {
-    pub const ALL: [Part; 8] = [
+    pub const ALL: [Part; 10] = [
         Part::Whole,
         Part::Login,
         Part::EventsApi,
@@ -55,8 +62,29 @@ impl Part {
         Part::Rules,
         Part::Aws,
         Part::IamPolicy,
+        Part::IamPolicyTerraform,
+        Part::IamPolicyCloudFormation,
         Part::Sdks,
     ];
+
+    /// This part in `format`: a document's other forms are parts of their own; a JSON
+    /// view has only its JSON.
+    pub fn in_format(self, format: Format) -> Part {
+        match (self, format) {
+            (Part::IamPolicy, Format::Terraform) => Part::IamPolicyTerraform,
+            (Part::IamPolicy, Format::CloudFormation) => Part::IamPolicyCloudFormation,
+            (part, _) => part,
+        }
+    }
+
+    /// The media type of its body.
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Part::IamPolicyTerraform => Format::Terraform.media_type(),
+            Part::IamPolicyCloudFormation => Format::CloudFormation.media_type(),
+            _ => Format::Json.media_type(),
+        }
+    }
 }
 
 /// A content coding a resource is kept in, ordered from least to most preferred.
@@ -84,12 +112,14 @@ impl Encoding {
     }
 }
 
-/// A GET resource rendered at load: its JSON, with a strong ETag, and its compressed
+/// A GET resource rendered at load: its body, with a strong ETag, and its compressed
 /// variants, each made on first request and then kept. (Compressing every resource of a
 /// 1,000-pod table at start-up would cost more than the start-up target allows, and most
 /// are never asked for compressed.)
 #[derive(Debug)]
 pub struct Resource {
+    /// `Content-Type`.
+    pub media_type: &'static str,
     identity: Variant,
     /// gzip and br, in the order of [`Encoding::COMPRESSED`].
     compressed: [OnceLock<Variant>; 2],
@@ -107,9 +137,10 @@ pub struct Variant {
 }
 
 impl Resource {
-    fn json(body: Bytes) -> Self {
+    fn new(body: Bytes, media_type: &'static str) -> Self {
         let etag = crate::digest::etag(&body);
         Self {
+            media_type,
             identity: Variant {
                 body,
                 etag,
@@ -145,7 +176,7 @@ impl Resource {
         })
     }
 
-    /// The JSON, as served without compression.
+    /// The body, as served without compression.
     pub fn body(&self) -> &Bytes {
         &self.identity.body
     }
@@ -189,12 +220,15 @@ pub struct Catalog {
 
 impl Catalog {
     pub fn new(table: Table) -> Self {
-        let pods_body = Resource::json(render_pods(&table, Style::Pretty));
+        let pods_body = Resource::new(render_pods(&table, Style::Pretty), "application/json");
         let pod_bodies = table
             .pods()
             .iter()
             .map(|pod| {
-                Part::ALL.map(|part| Resource::json(render_part(&table, pod, part, Style::Pretty)))
+                Part::ALL.map(|part| {
+                    let body = render_part(&table, pod, part, Style::Pretty);
+                    Resource::new(body, part.media_type())
+                })
             })
             .collect();
         Self {
@@ -230,8 +264,8 @@ impl Catalog {
         }
     }
 
-    /// `GET /pods/{pod}` or one of its parts, in `style`, for a position this catalog
-    /// gave ([`Catalog::position`]).
+    /// `GET /pods/{pod}` or one of its parts, in `style` (if it is JSON), for a position
+    /// this catalog gave ([`Catalog::position`]).
     pub fn part_json(&self, position: usize, part: Part, style: Style) -> Bytes {
         match style {
             Style::Pretty => self.pod_body(position, part).body().clone(),
@@ -239,17 +273,40 @@ impl Catalog {
         }
     }
 
-    /// `POST /pods/{pod}/bucket-policy` with `{"bucket": bucket}`: the policy, or a 422
-    /// with every rule the name breaks.
+    /// `POST /pods/{pod}/bucket-policy` with `{"bucket": bucket}`: the policy in
+    /// `format` (in `style`, if JSON), or a 422 with every rule the name breaks.
     pub fn bucket_policy(
         &self,
         position: usize,
         bucket: &str,
+        format: Format,
         style: Style,
     ) -> Result<Bytes, ApiError> {
         let bucket = crate::bucket::BucketName::parse(&self.table.s3().bucket_prefix, bucket)?;
         let pod = self.table.pod_at(position);
-        Ok(render::bucket_policy(&pod.s3.principals, &bucket, style).into())
+        let principals = &pod.s3.principals;
+        let origin = self.origin(pod);
+        Ok(match format {
+            Format::Json => render::bucket_policy(principals, &bucket, style),
+            Format::Terraform => iac::terraform_bucket_policy(
+                origin,
+                &bucket,
+                &render::bucket_policy_statements(principals, &bucket),
+            ),
+            Format::CloudFormation => iac::cloudformation_bucket_policy(
+                origin,
+                &bucket,
+                &render::bucket_policy(principals, &bucket, Style::Pretty),
+            ),
+        }
+        .into())
+    }
+
+    fn origin<'a>(&'a self, pod: &'a Pod) -> iac::Origin<'a> {
+        iac::Origin {
+            pod: pod.id(),
+            table_version: self.table.version(),
+        }
     }
 
     /// `GET /pods/{pod}/rules/lambda-arn` with the query's decoded `pairs`.
@@ -398,6 +455,24 @@ fn render_part(table: &Table, pod: &Pod, part: Part, style: Style) -> Bytes {
         ),
         Part::IamPolicy => {
             render::iam_policy(&pod.aws_region, &table.rules().function_prefix, style).into()
+        }
+        Part::IamPolicyTerraform | Part::IamPolicyCloudFormation => {
+            let (region, prefix) = (&pod.aws_region, &table.rules().function_prefix);
+            let origin = iac::Origin {
+                pod: id,
+                table_version: table.version(),
+            };
+            match part {
+                Part::IamPolicyTerraform => iac::terraform_iam_policy(
+                    origin,
+                    &render::iam_policy_statements(region, prefix),
+                ),
+                _ => iac::cloudformation_iam_policy(
+                    origin,
+                    &render::iam_policy(region, prefix, Style::Pretty),
+                ),
+            }
+            .into()
         }
         Part::Sdks => render_json(
             &Sub {

@@ -270,6 +270,13 @@ pub fn main(args: impl IntoIterator<Item = impl Into<OsString> + Clone>) -> Exit
     if let Some((name, _)) = matches.subcommand() {
         refuse_serve_flags(&matches, name);
     }
+    if let Some(Command::Document(document)) = &cli.command
+        && let Some(conflict) = document.conflict()
+    {
+        Cli::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, conflict)
+            .exit();
+    }
     match cli.command.take() {
         None => serve(cli),
         Some(command) => run(&cli, command),

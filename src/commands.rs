@@ -13,6 +13,7 @@ use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Args, Subcommand};
 
 use crate::catalog::{Catalog, Part, render_json};
+use crate::iac::Format;
 use crate::json::Style;
 use crate::lookup::{LookupKind, LookupQuery};
 use crate::problem::ApiError;
@@ -42,7 +43,7 @@ pub enum Command {
     /// Print the S3 bucket policy for a forwarding bucket: the body of
     /// POST /pods/{pod}/bucket-policy.
     #[command(
-        after_help = "Example:\n  podmeta bucket-policy eu1 --bucket mp-forwarding-acme > policy.json\n  aws s3api put-bucket-policy --bucket mp-forwarding-acme --policy file://policy.json"
+        after_help = "Examples:\n  podmeta bucket-policy eu1 --bucket mp-forwarding-acme > policy.json\n  aws s3api put-bucket-policy --bucket mp-forwarding-acme --policy file://policy.json\n  podmeta bucket-policy eu1 --bucket mp-forwarding-acme --format terraform > mparticle-forwarding.tf"
     )]
     BucketPolicy {
         /// The pod, in any letter case (us1, us2, eu1, au1 in the built-in table).
@@ -51,16 +52,26 @@ pub enum Command {
         /// The bucket's name: it begins with mp-forwarding- and keeps S3's naming rules.
         #[arg(long)]
         bucket: String,
+        /// The form to print: the policy's JSON, or Terraform or CloudFormation that
+        /// applies it.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
         #[command(flatten)]
         output: Output,
     },
     /// Print the IAM policy that Rules need in the pod's region: the body of
     /// GET /pods/{pod}/rules/iam-policy.
-    #[command(after_help = "Example:\n  podmeta iam-policy eu1 > iam-policy.json")]
+    #[command(
+        after_help = "Examples:\n  podmeta iam-policy eu1 > iam-policy.json\n  podmeta iam-policy eu1 --format cloudformation > mparticle-rules-iam.yaml"
+    )]
     IamPolicy {
         /// The pod, in any letter case (us1, us2, eu1, au1 in the built-in table).
         #[arg(value_parser = PodArg, hide_possible_values = true)]
         pod: String,
+        /// The form to print: the policy's JSON, or Terraform or CloudFormation that
+        /// applies it.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
         #[command(flatten)]
         output: Output,
     },
@@ -167,6 +178,22 @@ impl TypedValueParser for PodArg {
 }
 
 impl Command {
+    /// Why the command's flags do not go together, if they do not: `--compact` lays out
+    /// JSON only.
+    pub fn conflict(&self) -> Option<String> {
+        match self {
+            Self::BucketPolicy { format, output, .. } | Self::IamPolicy { format, output, .. }
+                if output.compact && *format != Format::Json =>
+            {
+                Some(format!(
+                    "--compact applies to JSON only, not to --format {}",
+                    format.name()
+                ))
+            }
+            _ => None,
+        }
+    }
+
     pub fn output(&self) -> &Output {
         match self {
             Self::Pods { output }
@@ -187,12 +214,16 @@ impl Command {
                 let part = part.unwrap_or(Part::Whole);
                 Ok(catalog.part_json(catalog.position(pod)?, part, style))
             }
-            Self::IamPolicy { pod, .. } => {
-                Ok(catalog.part_json(catalog.position(pod)?, Part::IamPolicy, style))
+            Self::IamPolicy { pod, format, .. } => {
+                let part = Part::IamPolicy.in_format(*format);
+                Ok(catalog.part_json(catalog.position(pod)?, part, style))
             }
-            Self::BucketPolicy { pod, bucket, .. } => {
-                catalog.bucket_policy(catalog.position(pod)?, bucket, style)
-            }
+            Self::BucketPolicy {
+                pod,
+                bucket,
+                format,
+                ..
+            } => catalog.bucket_policy(catalog.position(pod)?, bucket, *format, style),
             Self::LambdaArn {
                 pod,
                 account_id,

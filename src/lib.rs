@@ -9,6 +9,8 @@
 //! - `json`: JSON as podmeta writes it (pretty or compact); a leaf.
 //! - `render`: pure functions from domain values to documents (bucket and IAM policies,
 //!   ARNs).
+//! - `iac`: the two policies as Terraform and CloudFormation (`?format=`), from the same
+//!   statements and JSON as `render`'s.
 //! - `sdk`: how each server SDK is pointed at a pod; client-SDK direct-routing hosts.
 //! - `rules`: the Lambda ARN builder's parameters and their rules.
 //! - `lookup`: reverse lookup (host, URL, IP, API key, region, ARN → pods), and `q`, a
@@ -81,6 +83,7 @@ mod digest;
 mod domain;
 mod healthcheck;
 mod http;
+mod iac;
 mod input;
 mod json;
 mod log_format;
@@ -99,6 +102,7 @@ pub use catalog::{Catalog, Part};
 pub use healthcheck::probe as healthcheck;
 pub use http::state::{AppState, HttpSettings};
 pub use http::{App, AppFuture, CachePolicy, OPENAPI_YAML, ROUTES, Route, app};
+pub use iac::Format;
 pub use json::Style;
 pub use log_format::AccessLog;
 pub use problem::ApiError;

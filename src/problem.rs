@@ -251,6 +251,16 @@ impl From<InvalidBucketName> for ApiError {
     }
 }
 
+/// One broken rule of a query parameter (`?format=`): a 422 that names it.
+impl From<Violation> for ApiError {
+    fn from(violation: Violation) -> Self {
+        Self::Invalid {
+            detail: format!("{}.", violation.detail),
+            errors: vec![violation],
+        }
+    }
+}
+
 impl From<ParamsError> for ApiError {
     fn from(e: ParamsError) -> Self {
         match e {

@@ -31,9 +31,38 @@ pub fn lambda_arn(
     format!("arn:aws:lambda:{region}:{account}:function:{function}:{alias}")
 }
 
-/// The S3 bucket policy of the source page's template, filled in: one statement per
-/// principal, in the template's order and key order, letting it put objects (and their
-/// ACLs) into `bucket`.
+/// One statement of a policy podmeta renders, as every form of the policy holds it: the
+/// JSON, the Terraform and the CloudFormation are each written from these. The effect is
+/// always `Allow`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statement<'a> {
+    pub sid: Option<&'static str>,
+    pub actions: &'static [&'static str],
+    pub resource: String,
+    /// The AWS principal a bucket policy's statement grants; none in an identity policy.
+    pub principal: Option<&'a IamRoleArn>,
+}
+
+/// Every statement's effect.
+pub const EFFECT: &str = "Allow";
+
+/// The bucket policy's statements: one per principal, in the template's order, letting it
+/// put objects (and their ACLs) into `bucket`.
+pub fn bucket_policy_statements<'a>(
+    principals: &'a [IamRoleArn; 2],
+    bucket: &BucketName,
+) -> [Statement<'a>; 2] {
+    let resource = format!("arn:aws:s3:::{}/*", bucket.as_str());
+    principals.each_ref().map(|principal| Statement {
+        sid: None,
+        actions: &["s3:PutObject", "s3:PutObjectAcl"],
+        resource: resource.clone(),
+        principal: Some(principal),
+    })
+}
+
+/// The S3 bucket policy of the source page's template, filled in
+/// ([`bucket_policy_statements`]), in the template's key order.
 ///
 /// Indented with four spaces like the template, so that the output is the template's
 /// text with its placeholders replaced, byte for byte, plus a final newline.
@@ -42,12 +71,12 @@ pub fn bucket_policy(principals: &[IamRoleArn; 2], bucket: &BucketName, style: S
     #[serde(rename_all = "PascalCase")]
     struct Policy<'a> {
         version: &'static str,
-        statement: [Statement<'a>; 2],
+        statement: Vec<Json<'a>>,
     }
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
-    struct Statement<'a> {
-        action: [&'static str; 2],
+    struct Json<'a> {
+        action: &'static [&'static str],
         effect: &'static str,
         resource: &'a str,
         principal: Principal<'a>,
@@ -58,82 +87,101 @@ pub fn bucket_policy(principals: &[IamRoleArn; 2], bucket: &BucketName, style: S
         aws: [&'a str; 1],
     }
 
-    fn statement<'a>(resource: &'a str, principal: &'a IamRoleArn) -> Statement<'a> {
-        Statement {
-            action: ["s3:PutObject", "s3:PutObjectAcl"],
-            effect: "Allow",
-            resource,
+    let statements = bucket_policy_statements(principals, bucket);
+    let statement = statements
+        .iter()
+        .map(|s| Json {
+            action: s.actions,
+            effect: EFFECT,
+            resource: &s.resource,
             principal: Principal {
-                aws: [principal.as_str()],
+                aws: [s.principal.map_or("", IamRoleArn::as_str)],
             },
-        }
-    }
-
-    let resource = format!("arn:aws:s3:::{}/*", bucket.as_str());
-    let [arn1, arn2] = principals;
+        })
+        .collect();
     to_json(
         &Policy {
             version: POLICY_VERSION,
-            statement: [statement(&resource, arn1), statement(&resource, arn2)],
+            statement,
         },
         style,
         b"    ",
     )
 }
 
-/// The IAM policy that mParticle's Rules need in a region, exactly as documented: three
-/// statements (logs, metrics, Lambda) with the documented actions in the documented
-/// order. Ready for `aws iam put-user-policy --policy-document file://…`.
+/// The statements of the IAM policy that mParticle's Rules need in a region, exactly as
+/// documented: logs, metrics and Lambda, with the documented actions in the documented
+/// order.
+pub fn iam_policy_statements(
+    region: &AwsRegion,
+    prefix: &LambdaFunctionName,
+) -> [Statement<'static>; 3] {
+    let [logs, lambda] = iam_resources(region, prefix);
+    let statement = |sid, actions, resource| Statement {
+        sid: Some(sid),
+        actions,
+        resource,
+        principal: None,
+    };
+    [
+        statement(
+            "mpRulesLogs",
+            &[
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:DescribeLogGroups",
+                "logs:DescribeLogStreams",
+                "logs:FilterLogEvents",
+                "logs:PutLogEvents",
+            ],
+            logs,
+        ),
+        statement(
+            "mpRulesMetrics",
+            &["cloudwatch:GetMetricStatistics"],
+            "*".into(),
+        ),
+        statement(
+            "mpRulesLambda",
+            &["lambda:InvokeFunction", "lambda:GetAlias"],
+            lambda,
+        ),
+    ]
+}
+
+/// The IAM policy that mParticle's Rules need in a region ([`iam_policy_statements`]),
+/// in the documented key order. Ready for
+/// `aws iam put-user-policy --policy-document file://…`.
 pub fn iam_policy(region: &AwsRegion, prefix: &LambdaFunctionName, style: Style) -> String {
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
-    struct Policy {
+    struct Policy<'a> {
         version: &'static str,
-        statement: [Statement; 3],
+        statement: Vec<Json<'a>>,
     }
     #[derive(Serialize)]
     #[serde(rename_all = "PascalCase")]
-    struct Statement {
+    struct Json<'a> {
         sid: &'static str,
         effect: &'static str,
         action: &'static [&'static str],
-        resource: [String; 1],
+        resource: [&'a str; 1],
     }
 
-    let [logs, lambda] = iam_resources(region, prefix);
-    let statement = |sid, action, resource| Statement {
-        sid,
-        effect: "Allow",
-        action,
-        resource: [resource],
-    };
+    let statements = iam_policy_statements(region, prefix);
+    let statement = statements
+        .iter()
+        .map(|s| Json {
+            sid: s.sid.unwrap_or_default(),
+            effect: EFFECT,
+            action: s.actions,
+            resource: [&s.resource],
+        })
+        .collect();
     to_json(
         &Policy {
             version: POLICY_VERSION,
-            statement: [
-                statement(
-                    "mpRulesLogs",
-                    &[
-                        "logs:CreateLogGroup",
-                        "logs:CreateLogStream",
-                        "logs:DescribeLogGroups",
-                        "logs:DescribeLogStreams",
-                        "logs:FilterLogEvents",
-                        "logs:PutLogEvents",
-                    ],
-                    logs,
-                ),
-                statement(
-                    "mpRulesMetrics",
-                    &["cloudwatch:GetMetricStatistics"],
-                    "*".into(),
-                ),
-                statement(
-                    "mpRulesLambda",
-                    &["lambda:InvokeFunction", "lambda:GetAlias"],
-                    lambda,
-                ),
-            ],
+            statement,
         },
         style,
         b"  ",

@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse as _, Response};
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
 
@@ -35,7 +35,10 @@ impl PodRef {
     /// `GET /pods/{pod}` or one of its parts, as the router has it: with an `Origin`, or
     /// with a path that names its pod only once decoded.
     pub(super) async fn serve(self, part: Part, request: Request) -> Response {
-        serve_prerendered(&self.served, Found::Pod(self.position, part), request)
+        match prerendered::in_format(part, request.uri()) {
+            Ok(part) => serve_prerendered(&self.served, Found::Pod(self.position, part), request),
+            Err(problem) => problem.into_response(),
+        }
     }
 }
 

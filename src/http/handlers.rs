@@ -12,6 +12,7 @@ use super::extract::{ApiJson, PodRef, serve_prerendered};
 use super::prerendered::Found;
 use super::routes::ROUTES;
 use super::state::AppState;
+use crate::iac::Format;
 use crate::json::Style;
 use crate::lookup::{LookupKind, LookupQuery};
 use crate::problem::ApiError;
@@ -148,15 +149,19 @@ pub(super) struct BucketPolicyRequest {
     bucket: String,
 }
 
-/// `POST /pods/{pod}/bucket-policy`: the S3 bucket policy for a forwarding bucket.
+/// `POST /pods/{pod}/bucket-policy[?format=…]`: the S3 bucket policy for a forwarding
+/// bucket, as JSON, Terraform or CloudFormation.
 pub(super) async fn bucket_policy(
     pod: PodRef,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     ApiJson(request): ApiJson<BucketPolicyRequest>,
 ) -> Result<Response, ApiError> {
-    let policy = pod
-        .catalog()
-        .bucket_policy(pod.position, &request.bucket, Style::Pretty)?;
-    Ok(Rendered::posted(policy).into_response())
+    let Query(pairs) = query?;
+    let format = Format::from_query(&pairs)?;
+    let policy =
+        pod.catalog()
+            .bucket_policy(pod.position, &request.bucket, format, Style::Pretty)?;
+    Ok(Rendered::posted(policy, format.media_type()).into_response())
 }
 
 /// `GET /pods/{pod}/rules/lambda-arn?account_id=…&function=…&alias=…`: a Rules ARN.
@@ -214,7 +219,7 @@ pub(super) async fn lookup_posted(
 ) -> Result<Response, ApiError> {
     let query = LookupQuery::read(&request.q)?;
     let answer = state.catalog().lookup_json(&query, Style::Pretty)?;
-    Ok(Rendered::posted(answer).into_response())
+    Ok(Rendered::posted(answer, "application/json").into_response())
 }
 
 pub(super) async fn no_route(uri: Uri) -> ApiError {
@@ -227,11 +232,12 @@ pub(super) async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// A JSON body, with its strong ETag if it is a resource, ready to send: the one way a
-/// JSON answer made per request is made.
+/// A body, with its strong ETag if it is a resource, ready to send: the one way an
+/// answer made per request is made.
 #[derive(Debug, Clone)]
 pub(super) struct Rendered {
     body: Bytes,
+    media_type: &'static str,
     etag: Option<HeaderValue>,
 }
 
@@ -240,14 +246,19 @@ impl Rendered {
     pub(super) fn json(body: impl Into<Bytes>) -> Self {
         let body = body.into();
         let etag = Some(etag_header(&body));
-        Self { body, etag }
+        Self {
+            body,
+            media_type: "application/json",
+            etag,
+        }
     }
 
-    /// Wraps the JSON answer to a POST: no ETag, since it describes no resource that a GET
-    /// could fetch.
-    pub(super) fn posted(body: impl Into<Bytes>) -> Self {
+    /// Wraps the answer to a POST, of `media_type`: no ETag, since it describes no
+    /// resource that a GET could fetch.
+    pub(super) fn posted(body: impl Into<Bytes>, media_type: &'static str) -> Self {
         Self {
             body: body.into(),
+            media_type,
             etag: None,
         }
     }
@@ -258,7 +269,7 @@ impl IntoResponse for Rendered {
         let mut response = (
             [(
                 header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
+                HeaderValue::from_static(self.media_type),
             )],
             self.body,
         )

@@ -44,7 +44,7 @@ use axum::Router;
 use axum::body::{Body, HttpBody};
 use axum::extract::DefaultBodyLimit;
 use axum::handler::Handler as _;
-use axum::http::{HeaderValue, Method, Request, StatusCode, header};
+use axum::http::{HeaderValue, Method, Request, StatusCode, Uri, header};
 use axum::response::{IntoResponse as _, Response};
 use axum::routing::{MethodRouter, get_service, post_service};
 use bytes::Bytes;
@@ -299,10 +299,11 @@ impl Dispatch {
         dispatch
     }
 
-    /// The resource `path` names in `served`, and its route's place; `None` for any other
-    /// path, and for a path that only names one once decoded (`/pods/%65u1`: the router's).
-    fn find(&self, path: &str, served: &state::Served) -> Option<(Found, usize)> {
-        let rest = path.strip_prefix("/pods")?;
+    /// The resource `uri` names in `served`, and its route's place; `None` for any other
+    /// path, for a path that only names one once decoded (`/pods/%65u1`), and for a
+    /// `?format=` that is refused: the router's.
+    fn find(&self, uri: &Uri, served: &state::Served) -> Option<(Found, usize)> {
+        let rest = uri.path().strip_prefix("/pods")?;
         if rest.is_empty() {
             return self.list.map(|index| (Found::List, index));
         }
@@ -310,6 +311,7 @@ impl Dispatch {
         let (id, suffix) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         let &(_, part, index) = self.parts.iter().find(|(s, ..)| *s == suffix)?;
         let position = served.catalog.table().position_ignoring_case(id)?;
+        let part = prerendered::in_format(part, uri).ok()?;
         Some((Found::Pod(position, part), index))
     }
 }
@@ -422,7 +424,7 @@ impl App {
             return None;
         }
         let served = inner.state.served();
-        let (found, route) = inner.dispatch.find(request.uri().path(), &served)?;
+        let (found, route) = inner.dispatch.find(request.uri(), &served)?;
         let (catalog, heads) = (&served.catalog, &served.heads);
         let is_head = request.method() == Method::HEAD;
         let (response, complete) = prerendered::answer(

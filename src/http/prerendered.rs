@@ -12,14 +12,27 @@
 use std::sync::OnceLock;
 
 use axum::body::Body;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::extract::Query;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse as _, Response};
 use headers::ETag;
 
 use super::encoding::negotiate;
 use super::request::{Preconditions, X_REQUEST_ID};
 use crate::catalog::{Catalog, Encoding, Part, Resource, Variant};
+use crate::iac::Format;
 use crate::problem::ApiError;
+
+/// The part a request for `part` at `uri` asks for: a document's route takes `?format=`
+/// (the IAM policy's), a JSON view's ignores its query. The one reading of `?format=` on
+/// a GET, whichever way the request came in.
+pub(super) fn in_format(part: Part, uri: &Uri) -> Result<Part, ApiError> {
+    if part != Part::IamPolicy || uri.query().is_none() {
+        return Ok(part);
+    }
+    let Query(pairs) = Query::<Vec<(String, String)>>::try_from_uri(uri)?;
+    Ok(part.in_format(Format::from_query(&pairs)?))
+}
 
 /// Which pre-rendered resource of a catalog.
 #[derive(Debug, Clone, Copy)]
@@ -100,7 +113,8 @@ pub(super) fn answer(
     let Some(encoding) = negotiate(request) else {
         return (refused(StatusCode::NOT_ACCEPTABLE), false);
     };
-    let variant = found.resource(catalog).variant(encoding);
+    let resource = found.resource(catalog);
+    let variant = resource.variant(encoding);
     let kept = heads
         .slots
         .get(found.index())
@@ -108,9 +122,9 @@ pub(super) fn answer(
         .filter(|_| !through_cors);
     let built;
     let head = match kept {
-        Some(slot) => &**slot.get_or_init(|| Box::new(build(heads, variant, true))),
+        Some(slot) => &**slot.get_or_init(|| Box::new(build(heads, resource, variant, true))),
         None => {
-            built = build(heads, variant, !through_cors);
+            built = build(heads, resource, variant, !through_cors);
             &built
         }
     };
@@ -154,11 +168,11 @@ fn refused(status: StatusCode) -> Response {
 /// The head of a 200 of `variant`, in the order the envelope seals any answer: the
 /// representation, CORS (for a request without an `Origin`, if `with_cors`), caching, the
 /// request id (a placeholder here), `nosniff`, the length.
-fn build(heads: &Heads, variant: &Variant, with_cors: bool) -> Head {
+fn build(heads: &Heads, resource: &Resource, variant: &Variant, with_cors: bool) -> Head {
     let mut headers = HeaderMap::new();
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
+        HeaderValue::from_static(resource.media_type),
     );
     let etag_value = HeaderValue::try_from(variant.etag.as_str()).ok();
     if let Some(etag) = &etag_value {
