@@ -124,13 +124,18 @@ fn squeezed(json: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Asserts that `args` prints `body`, and with `--compact` the same on one line.
-fn prints(args: &[&str], body: &[u8]) {
+/// Asserts that `args` prints `body`.
+fn prints_exactly(args: &[&str], body: &[u8]) {
     assert_eq!(
         String::from_utf8_lossy(&ok(args)),
         String::from_utf8_lossy(body),
         "{args:?}"
     );
+}
+
+/// Asserts that `args` prints the JSON `body`, and with `--compact` the same on one line.
+fn prints(args: &[&str], body: &[u8]) {
+    prints_exactly(args, body);
     let compact = ok(&[args, &["--compact"]].concat());
     assert_eq!(
         String::from_utf8_lossy(&compact),
@@ -157,28 +162,67 @@ fn get_prints_the_body_of_each_pod_and_part_in_any_case() {
 }
 
 #[test]
-fn iam_policy_prints_the_body_of_its_route() {
+fn iam_policy_prints_the_body_of_its_route_in_each_format() {
     for pod in PODS {
-        prints(
-            &["iam-policy", pod],
-            &get(&format!("/pods/{pod}/rules/iam-policy")),
-        );
+        let json = get(&format!("/pods/{pod}/rules/iam-policy"));
+        prints(&["iam-policy", pod], &json);
+        prints(&["iam-policy", pod, "--format", "json"], &json);
+        for format in ["terraform", "cloudformation"] {
+            prints_exactly(
+                &["iam-policy", pod, "--format", format],
+                &get(&format!("/pods/{pod}/rules/iam-policy?format={format}")),
+            );
+        }
     }
 }
 
 #[test]
-fn bucket_policy_prints_the_body_of_the_post() {
+fn bucket_policy_prints_the_body_of_the_post_in_each_format() {
     for pod in PODS {
         for bucket in ["mp-forwarding-acme", "mp-forwarding-a.b-c"] {
-            let (status, body) = http(
+            for format in ["terraform", "cloudformation"] {
+                let (status, body) = http(
+                    Method::POST,
+                    &format!("/pods/{pod}/bucket-policy?format={format}"),
+                    Some(format!(r#"{{"bucket": "{bucket}"}}"#)),
+                );
+                assert_eq!(status, 200);
+                prints_exactly(
+                    &["bucket-policy", pod, "--bucket", bucket, "--format", format],
+                    &body,
+                );
+            }
+            let (_, json) = http(
                 Method::POST,
                 &format!("/pods/{pod}/bucket-policy"),
                 Some(format!(r#"{{"bucket": "{bucket}"}}"#)),
             );
-            assert_eq!(status, 200);
-            prints(&["bucket-policy", pod, "--bucket", bucket], &body);
+            prints(&["bucket-policy", pod, "--bucket", bucket], &json);
+            let args = ["bucket-policy", pod, "--bucket", bucket, "--format", "json"];
+            prints(&args, &json);
         }
     }
+}
+
+#[test]
+fn compact_lays_out_json_only_and_with_another_format_is_a_usage_error() {
+    for format in ["terraform", "cloudformation"] {
+        let stderr = fails(&["iam-policy", "eu1", "--format", format, "--compact"], 2);
+        assert!(
+            stderr.contains("--compact applies to JSON only"),
+            "{stderr}"
+        );
+        let args = ["bucket-policy", "eu1", "--bucket", "mp-forwarding-acme"];
+        let stderr = fails(&[&args[..], &["--compact", "--format", format]].concat(), 2);
+        assert!(stderr.contains(&format!("--format {format}")), "{stderr}");
+    }
+    let out = Command::new(BIN)
+        .args(["iam-policy", "eu1", "--format", "json", "--compact"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(out.stdout.iter().filter(|&&b| b == b'\n').count(), 1);
+    fails(&["iam-policy", "eu1", "--format", "hcl"], 2);
 }
 
 #[test]

@@ -227,8 +227,13 @@ pub async fn raw_exchange(
 pub fn yaml_file(path: &str) -> serde_json::Value {
     let full = format!("{}/{path}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{path}: {e}"));
+    yaml_text(&text)
+}
+
+/// The first document of a YAML text, as JSON.
+pub fn yaml_text(text: &str) -> serde_json::Value {
     let docs =
-        yaml_rust2::YamlLoader::load_from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+        yaml_rust2::YamlLoader::load_from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"));
     yaml_to_json(&docs[0])
 }
 

@@ -12,6 +12,7 @@ mod deploy;
 mod documents;
 mod hostile;
 mod http_behaviour;
+mod infrastructure_code;
 mod layering;
 mod lookup;
 mod properties;
