@@ -43,12 +43,27 @@ const policy = await client.POST("/pods/{pod}/bucket-policy", {
   params: { path: { pod: "eu1" } },
   body: { bucket: "mp-forwarding-acme" },
 });
-const statement = policy.data?.Statement ?? [];
+// Three media types share the 200: the JSON policy is the one with a Statement.
+const data = policy.data;
+const statement = typeof data === "object" && "Statement" in data ? data.Statement : [];
 expect(
   policy.response.status === 200 &&
     JSON.stringify(statement).includes("arn:aws:s3:::mp-forwarding-acme/*"),
   "POST /pods/{pod}/bucket-policy",
   policy.data,
+);
+
+const terraform = await client.POST("/pods/{pod}/bucket-policy", {
+  params: { path: { pod: "eu1" }, query: { format: "terraform" } },
+  body: { bucket: "mp-forwarding-acme" },
+  parseAs: "text",
+});
+expect(
+  terraform.response.status === 200 &&
+    terraform.response.headers.get("content-type") === "text/plain; charset=utf-8" &&
+    (terraform.data ?? "").includes('resource "aws_s3_bucket_policy"'),
+  "POST /pods/{pod}/bucket-policy?format=terraform is HCL",
+  terraform.data,
 );
 
 const invalid = await client.POST("/pods/{pod}/bucket-policy", {
