@@ -51,7 +51,7 @@
   }
 
   function download(button) {
-    const blob = new Blob([textOf(button.dataset.download)], { type: "application/json" });
+    const blob = new Blob([textOf(button.dataset.download)], { type: button.dataset.type || "application/json" });
     const link = document.createElement("a");
     link.href = URL.createObjectURL(blob);
     link.download = button.dataset.filename;
@@ -74,7 +74,7 @@
     }
   });
 
-  // --- SDK tabs (without script every panel shows) ----------------------------------
+  // --- Tabs: the SDKs, each policy's forms (without script every panel shows) --------
 
   for (const list of document.querySelectorAll("[role=tablist]")) {
     const tabs = Array.from(list.querySelectorAll("[role=tab]"));
@@ -175,8 +175,9 @@
   if (bucket) {
     const errors = document.getElementById("bucket-errors");
     const result = document.getElementById("bucket-result");
-    const policy = document.getElementById("bucket-policy");
+    const formats = ["json", "terraform", "cloudformation"];
     const command = document.getElementById("bucket-command");
+    const file = document.querySelector("[data-download=bucket-json]").dataset.filename;
     const update = latestOnly(async () => {
       const name = bucket.value;
       if (name === "") {
@@ -185,12 +186,17 @@
           result.hidden = true;
         };
       }
-      const answer = await ask("/pods/" + pod + "/bucket-policy", { bucket: name });
+      // Every form at once, from the API, so that each tab holds the API's own bytes.
+      const answers = await Promise.all(formats.map((format) =>
+        ask("/pods/" + pod + "/bucket-policy?format=" + format, { bucket: name })));
+      const answer = answers.find((a) => !a.ok) || answers[0];
       return () => {
         if (answer.ok) {
           showErrors(errors, bucket, []);
-          policy.textContent = answer.text;
-          command.textContent = "aws s3api put-bucket-policy --bucket " + name + " --policy file://policy.json";
+          formats.forEach((format, i) => {
+            document.getElementById("bucket-" + format).textContent = answers[i].text;
+          });
+          command.textContent = "aws s3api put-bucket-policy --bucket " + name + " --policy file://" + file;
           result.hidden = false;
         } else {
           showErrors(errors, bucket, rulesOf(answer.json, "bucket"));

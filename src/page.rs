@@ -12,6 +12,7 @@ use std::sync::LazyLock;
 use maud::{DOCTYPE, Markup, html};
 
 use crate::catalog::{Catalog, Part, RulesView, SdksView};
+use crate::iac::Format;
 use crate::json::Style;
 use crate::table::Pod;
 
@@ -143,8 +144,17 @@ pub fn pod(catalog: &Catalog, position: usize) -> String {
         pod.aws_region.as_str(),
         rules.function_prefix.as_str()
     );
-    let iam_policy = catalog.part_json(position, Part::IamPolicy, Style::Pretty);
-    let iam_policy = String::from_utf8_lossy(&iam_policy);
+    let iam_text = |format| {
+        let part = Part::IamPolicy.in_format(format);
+        String::from_utf8_lossy(&catalog.part_json(position, part, Style::Pretty)).into_owned()
+    };
+    let iam_file =
+        |format: Format| format!("mparticle-{}-rules-iam.{}", pod.id(), format.extension());
+    let iam_command = format!(
+        "aws iam put-user-policy --user-name \"$RULES_USER\" --policy-name mparticle-rules-{} --policy-document file://{}",
+        pod.id(),
+        iam_file(Format::Json)
+    );
     let sdks = SdksView::of(table, pod);
     let sftp = &pod.sftp;
     let api = &pod.events_api;
@@ -194,18 +204,11 @@ pub fn pod(catalog: &Catalog, position: usize) -> String {
                 }
             }
             div.result #bucket-result hidden {
-                pre tabindex="0" { code #bucket-policy {} }
-                div.value {
-                    button type="button" data-copy="bucket-policy" { "Copy the policy" }
-                    button type="button" data-download="bucket-policy" data-filename="policy.json" { "Download policy.json" }
-                    span.status aria-live="polite" {}
-                }
-                p { "Then apply it:" }
-                pre tabindex="0" { code #bucket-command {} }
-                div.value {
-                    button type="button" data-copy="bucket-command" { "Copy the command" }
-                    span.status aria-live="polite" {}
-                }
+                (policy_tabs("bucket", "Bucket policy", &Format::ALL.map(|format| Form {
+                    format,
+                    text: String::new(),
+                    file: format!("mparticle-{}-bucket-policy.{}", pod.id(), format.extension()),
+                }), "", "Save the JSON policy, then apply it:"))
             }
             noscript { p.hint { "The builder needs JavaScript; "
                 code { "POST /pods/" (pod.id()) "/bucket-policy" } " with " code { "{\"bucket\": \"…\"}" } " gives the same policy." } }
@@ -252,19 +255,18 @@ pub fn pod(catalog: &Catalog, position: usize) -> String {
                 }
             }
             h3 #iam { "The IAM policy Rules need" }
-            pre tabindex="0" { code #iam-policy { (iam_policy) } }
-            div.value {
-                button type="button" data-copy="iam-policy" { "Copy the policy" }
-                button type="button" data-download="iam-policy" data-filename="iam-policy.json" { "Download iam-policy.json" }
-                span.status aria-live="polite" {}
-            }
+            (policy_tabs("iam", "IAM policy", &Format::ALL.map(|format| Form {
+                format,
+                text: iam_text(format),
+                file: iam_file(format),
+            }), &iam_command, "Save the JSON policy, set RULES_USER to the IAM user whose access key Rules use, then attach it:"))
         }
         section aria-labelledby="sdks" {
             h2 #sdks { "SDKs" }
             dl.facts {
                 (words_fact("Server SDKs that need the pod set", table.sdks_requiring_pod().iter().map(|s| s.name())))
             }
-            div role="tablist" aria-label="Server SDK" hidden {
+            div #sdk-tabs role="tablist" aria-label="Server SDK" hidden {
                 @for (i, sdk) in sdks.server_sdks.iter().enumerate() {
                     button type="button" role="tab" id=(format!("sdk-tab-{i}")) aria-controls=(format!("sdk-panel-{i}"))
                         aria-selected="false" { (sdk.sdk.name()) }
@@ -301,6 +303,61 @@ pub fn pod(catalog: &Catalog, position: usize) -> String {
         a href=(format!("/pods/{}", pod.id())) { "JSON API" } "." },
         body,
     )
+}
+
+/// One form of a policy on the page: its text (empty where the builder fills it in), and
+/// the file it downloads as.
+struct Form {
+    format: Format,
+    text: String,
+    file: String,
+}
+
+/// A policy's forms as tabs (the WAI-ARIA tabs pattern, which `podmeta.js` makes work; without
+/// script every panel shows), each with copy and download, and a last tab with the AWS
+/// CLI `command` that applies the JSON, after `apply`. Ids are `{id}-{format}` for each
+/// form's text and `{id}-command` for the command.
+fn policy_tabs(id: &str, label: &str, forms: &[Form], command: &str, apply: &str) -> Markup {
+    let tab = |key: &str| format!("{id}-tab-{key}");
+    let panel = |key: &str| format!("{id}-panel-{key}");
+    let tab_name = |format: Format| match format {
+        Format::Json => "JSON",
+        Format::Terraform => "Terraform",
+        Format::CloudFormation => "CloudFormation",
+    };
+    html! {
+        div #(format!("{id}-tabs")) role="tablist" aria-label=(format!("{label} format")) hidden {
+            @for form in forms {
+                button type="button" role="tab" id=(tab(form.format.name())) aria-controls=(panel(form.format.name()))
+                    aria-selected="false" { (tab_name(form.format)) }
+            }
+            button type="button" role="tab" id=(tab("command")) aria-controls=(panel("command"))
+                aria-selected="false" { "AWS CLI" }
+        }
+        @for form in forms {
+            @let key = form.format.name();
+            @let text = format!("{id}-{key}");
+            div.tabpanel role="tabpanel" id=(panel(key)) aria-labelledby=(tab(key)) tabindex="0" {
+                h4 { (tab_name(form.format)) }
+                pre tabindex="0" { code id=(text) { (form.text) } }
+                div.actions {
+                    button type="button" data-copy=(text) { "Copy the " (tab_name(form.format)) }
+                    button type="button" data-download=(text) data-filename=(form.file)
+                        data-type=(form.format.media_type()) { "Download " (form.file) }
+                    span.status aria-live="polite" {}
+                }
+            }
+        }
+        div.tabpanel role="tabpanel" id=(panel("command")) aria-labelledby=(tab("command")) tabindex="0" {
+            h4 { "AWS CLI" }
+            p { (apply) }
+            pre tabindex="0" { code id=(format!("{id}-command")) { (command) } }
+            div.actions {
+                button type="button" data-copy=(format!("{id}-command")) { "Copy the command" }
+                span.status aria-live="polite" {}
+            }
+        }
+    }
 }
 
 /// One fact: its label, then each value with a copy button, and where the source page

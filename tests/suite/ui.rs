@@ -77,8 +77,37 @@ async fn each_pods_page_shows_every_value_of_its_json() {
             let snippet = sdk["snippet"].as_str().unwrap();
             assert!(html.contains(&escaped(snippet)), "{pod}: {snippet}");
         }
-        let iam = app.get(&format!("/pods/{pod}/rules/iam-policy")).await;
-        assert!(html.contains(&escaped(iam.text())), "{pod}: the IAM policy");
+        for query in ["", "?format=terraform", "?format=cloudformation"] {
+            let iam = app
+                .get(&format!("/pods/{pod}/rules/iam-policy{query}"))
+                .await;
+            assert!(
+                html.contains(&escaped(iam.text())),
+                "{pod}: the IAM policy{query}"
+            );
+        }
+        // Each form downloads under a name of its own, as its media type.
+        for (file, media_type) in [
+            (
+                format!("mparticle-{pod}-rules-iam.json"),
+                "application/json",
+            ),
+            (
+                format!("mparticle-{pod}-rules-iam.tf"),
+                "text/plain; charset=utf-8",
+            ),
+            (
+                format!("mparticle-{pod}-rules-iam.yaml"),
+                "application/yaml",
+            ),
+            (
+                format!("mparticle-{pod}-bucket-policy.tf"),
+                "text/plain; charset=utf-8",
+            ),
+        ] {
+            let button = format!("data-filename=\"{file}\" data-type=\"{media_type}\"");
+            assert!(html.contains(&button), "{pod}: no download of {file}");
+        }
     }
 }
 

@@ -21,6 +21,7 @@ BASE = os.environ["PODMETA_URL"].rstrip("/")
 AXE = pathlib.Path(os.environ["AXE_JS"]).read_text()
 SCREENSHOTS = pathlib.Path(os.environ.get("SCREENSHOTS", "target/ui-screenshots"))
 PODS = ["us1", "us2", "eu1", "au1"]
+FORMATS = ["json", "terraform", "cloudformation"]
 MAX_PAGE_BYTES = 60 * 1000
 
 
@@ -108,11 +109,14 @@ def test_the_bucket_builder_shows_each_broken_rule_then_the_policy_byte_for_byte
 
     type_into(browser, "bucket", "mp-forwarding-acme")
     wait(browser, lambda d: d.find_element(By.ID, "bucket-result").is_displayed())
-    status, policy = api("/pods/eu1/bucket-policy", {"bucket": "mp-forwarding-acme"})
-    assert status == 200
-    assert text_of(browser, "bucket-policy") == policy
+    # Each form is the API's own answer in that form.
+    for format in FORMATS:
+        status, policy = api(f"/pods/eu1/bucket-policy?format={format}", {"bucket": "mp-forwarding-acme"})
+        assert status == 200
+        assert text_of(browser, f"bucket-{format}") == policy, format
     assert text_of(browser, "bucket-command") == (
-        "aws s3api put-bucket-policy --bucket mp-forwarding-acme --policy file://policy.json")
+        "aws s3api put-bucket-policy --bucket mp-forwarding-acme"
+        " --policy file://mparticle-eu1-bucket-policy.json")
     assert field.get_attribute("aria-invalid") == "false"
     assert browser.find_elements(By.CSS_SELECTOR, "#bucket-errors li") == []
 
@@ -167,9 +171,9 @@ def test_the_picker_switches_pods(browser):
 
 def test_the_sdk_tabs_work_by_mouse_and_by_keyboard(browser):
     open_page(browser, "/ui/eu1")
-    tabs = browser.find_elements(By.CSS_SELECTOR, "[role=tab]")
+    tabs = browser.find_elements(By.CSS_SELECTOR, "#sdk-tabs [role=tab]")
     assert [t.text for t in tabs] == ["Go", "Java", "Node", "Python", "Ruby"]
-    panels = browser.find_elements(By.CSS_SELECTOR, "[role=tabpanel]")
+    panels = browser.find_elements(By.CSS_SELECTOR, "[role=tabpanel][id^=sdk-panel]")
     assert [p.is_displayed() for p in panels] == [True, False, False, False, False]
     tabs[3].click()
     assert panels[3].is_displayed() and not panels[0].is_displayed()
@@ -178,6 +182,39 @@ def test_the_sdk_tabs_work_by_mouse_and_by_keyboard(browser):
     assert browser.switch_to.active_element == tabs[4]
     assert panels[4].is_displayed()
     assert tabs[4].get_attribute("aria-selected") == "true"
+
+
+def test_each_policys_forms_are_tabs_that_work_by_mouse_and_by_keyboard(browser):
+    open_page(browser, "/ui/eu1")
+    tabs = browser.find_elements(By.CSS_SELECTOR, "#iam-tabs [role=tab]")
+    assert [t.text for t in tabs] == ["JSON", "Terraform", "CloudFormation", "AWS CLI"]
+    panels = [browser.find_element(By.ID, t.get_attribute("aria-controls")) for t in tabs]
+    assert [p.is_displayed() for p in panels] == [True, False, False, False]
+    # The forms are the API's, server-rendered: no script needed to fill them.
+    for format in FORMATS:
+        status, policy = api(f"/pods/eu1/rules/iam-policy?format={format}")
+        assert status == 200
+        assert text_of(browser, f"iam-{format}") == policy, format
+    tabs[1].click()
+    assert panels[1].is_displayed() and not panels[0].is_displayed()
+    assert 'resource "aws_iam_user_policy"' in panels[1].text
+    tabs[1].send_keys(Keys.ARROW_RIGHT)
+    assert browser.switch_to.active_element == tabs[2]
+    assert tabs[2].get_attribute("aria-selected") == "true" and panels[2].is_displayed()
+    tabs[2].send_keys(Keys.END)
+    assert browser.switch_to.active_element == tabs[3] and panels[3].is_displayed()
+    assert "aws iam put-user-policy" in panels[3].text
+    assert "file://mparticle-eu1-rules-iam.json" in panels[3].text
+    tabs[3].send_keys(Keys.ARROW_RIGHT)  # wraps round
+    assert browser.switch_to.active_element == tabs[0] and panels[0].is_displayed()
+    tabs[0].send_keys(Keys.END)
+    tabs[3].send_keys(Keys.HOME)
+    assert browser.switch_to.active_element == tabs[0]
+    # Only the chosen tab is in the Tab order; the other policy's tabs are their own.
+    assert [t.get_attribute("tabindex") for t in tabs] == ["0", "-1", "-1", "-1"]
+    bucket_tabs = browser.find_elements(By.CSS_SELECTOR, "#bucket-tabs [role=tab]")
+    assert [t.get_attribute("textContent") for t in bucket_tabs] == [t.text for t in tabs]
+    assert bucket_tabs[0].get_attribute("aria-selected") == "true"
 
 
 def test_keyboard_focus_is_visible(browser):
@@ -221,18 +258,29 @@ def test_without_the_clipboard_api_a_copy_button_selects_the_value_and_says_pres
     assert browser.execute_script("return window.getSelection().toString()") == "18.157.92.224"
 
 
-def test_the_policy_downloads_as_policy_json_byte_for_byte(browser, tmp_path):
+def download(browser, tmp_path, target, name):
+    """Clicks the download button of `target`; the text of the file it saved as `name`."""
+    browser.find_element(By.CSS_SELECTOR, f"button[data-download='{target}']").click()
+    downloaded = tmp_path / name
+    wait(browser, lambda d: downloaded.exists() and downloaded.stat().st_size > 0)
+    return downloaded.read_text()
+
+
+def test_each_policy_form_downloads_under_its_own_name_byte_for_byte(browser, tmp_path):
     browser.execute_cdp_cmd("Browser.setDownloadBehavior",
                             {"behavior": "allow", "downloadPath": str(tmp_path)})
     open_page(browser, "/ui/eu1")
     type_into(browser, "bucket", "mp-forwarding-acme")
     wait(browser, lambda d: d.find_element(By.ID, "bucket-result").is_displayed())
-    browser.find_element(By.CSS_SELECTOR, "button[data-download='bucket-policy']").click()
-    downloaded = tmp_path / "policy.json"
-    wait(browser, lambda d: downloaded.exists() and downloaded.stat().st_size > 0)
-    status, policy = api("/pods/eu1/bucket-policy", {"bucket": "mp-forwarding-acme"})
-    assert status == 200
-    assert downloaded.read_text() == policy
+    bucket = {"bucket": "mp-forwarding-acme"}
+    assert download(browser, tmp_path, "bucket-json", "mparticle-eu1-bucket-policy.json") == \
+        api("/pods/eu1/bucket-policy", bucket)[1]
+    browser.find_element(By.ID, "bucket-tab-terraform").click()
+    assert download(browser, tmp_path, "bucket-terraform", "mparticle-eu1-bucket-policy.tf") == \
+        api("/pods/eu1/bucket-policy?format=terraform", bucket)[1]
+    browser.find_element(By.ID, "iam-tab-cloudformation").click()
+    assert download(browser, tmp_path, "iam-cloudformation", "mparticle-eu1-rules-iam.yaml") == \
+        api("/pods/eu1/rules/iam-policy?format=cloudformation")[1]
 
 
 def test_the_page_made_no_request_to_any_other_origin(browser):
@@ -289,7 +337,13 @@ def test_axe_finds_no_serious_or_critical_violation(browser, scheme):
             if path == "/ui/us2":
                 type_into(browser, "bucket", "Acme..bucket")
                 wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#bucket-errors li"))
-            assert_axe_clean(browser, f"{scheme} {path}")
+                assert_axe_clean(browser, f"{scheme} {path} with the bucket's errors")
+                type_into(browser, "bucket", "mp-forwarding-acme")
+                wait(browser, lambda d: d.find_element(By.ID, "bucket-result").is_displayed())
+                browser.find_element(By.ID, "bucket-tab-cloudformation").click()
+                assert_axe_clean(browser, f"{scheme} {path} with the bucket's policy in tabs")
+            else:
+                assert_axe_clean(browser, f"{scheme} {path}")
     finally:
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
 
@@ -309,6 +363,14 @@ def test_the_page_fits_the_width_and_is_photographed(browser, width):
         overflow = browser.execute_script(
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"with the policy: {overflow} px wider than the {inner} px window"
+        # Each tab of a policy fits too (the widest form scrolls inside its own box).
+        for tab in browser.find_elements(By.CSS_SELECTOR, "#bucket-tabs [role=tab], #iam-tabs [role=tab]"):
+            tab.click()
+            overflow = browser.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, f"with {tab.get_attribute('id')}: {overflow} px too wide"
+        for tabs in ["bucket-tabs", "iam-tabs"]:
+            browser.find_element(By.CSS_SELECTOR, f"#{tabs} [role=tab]").click()
         height = browser.execute_script("return document.documentElement.scrollHeight")
         browser.set_window_size(width, min(height + 200, 8000))
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
