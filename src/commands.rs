@@ -43,7 +43,7 @@ pub enum Command {
     /// Print the S3 bucket policy for a forwarding bucket: the body of
     /// POST /pods/{pod}/bucket-policy.
     #[command(
-        after_help = "Examples:\n  podmeta bucket-policy eu1 --bucket mp-forwarding-acme > policy.json\n  aws s3api put-bucket-policy --bucket mp-forwarding-acme --policy file://policy.json\n  podmeta bucket-policy eu1 --bucket mp-forwarding-acme --format terraform > mparticle-forwarding.tf"
+        after_help = "Examples:\n  podmeta bucket-policy eu1 --bucket mp-forwarding-acme > policy.json\n  aws s3api put-bucket-policy --bucket mp-forwarding-acme --policy file://policy.json\n  podmeta bucket-policy eu1 --bucket mp-forwarding-acme --format terraform > mparticle-eu1-bucket-policy.tf"
     )]
     BucketPolicy {
         /// The pod, in any letter case (us1, us2, eu1, au1 in the built-in table).
@@ -62,7 +62,7 @@ pub enum Command {
     /// Print the IAM policy that Rules need in the pod's region: the body of
     /// GET /pods/{pod}/rules/iam-policy.
     #[command(
-        after_help = "Examples:\n  podmeta iam-policy eu1 > iam-policy.json\n  podmeta iam-policy eu1 --format cloudformation > mparticle-rules-iam.yaml"
+        after_help = "Examples:\n  podmeta iam-policy eu1 > iam-policy.json\n  podmeta iam-policy eu1 --format cloudformation > mparticle-eu1-rules-iam.yaml"
     )]
     IamPolicy {
         /// The pod, in any letter case (us1, us2, eu1, au1 in the built-in table).

@@ -4,7 +4,9 @@
 //! Examples live in ```sh blocks; those in ```sh expect-error blocks must answer with a
 //! 4xx problem, all others with a 2xx. Every route has at least one example. A ```json
 //! block right after a block of one curl example is that example's whole answer, and is
-//! compared with the service's as JSON.
+//! compared with the service's as JSON; a ```hcl or ```yaml block is compared byte for
+//! byte, with the table's version, which changes with every edit of the table, written
+//! `sha256:…`.
 
 use std::process::Command;
 
@@ -57,31 +59,45 @@ fn examples() -> Vec<(String, bool)> {
         .collect()
 }
 
-/// `(command, sample)` for every sample answer of `text`: a ```json block that follows a
-/// ```sh block holding one curl example, with only prose between them. A JSON answer
-/// shown in any other block (```text, say, which a sample cut with `…` would need) is
-/// refused, so that every sample is compared.
-fn samples_in(text: &str) -> Vec<(String, String)> {
+/// How a sample is compared with the answer.
+#[derive(Debug, PartialEq)]
+enum Compare {
+    AsJson,
+    AsText,
+}
+
+/// `(command, compare, sample)` for every sample answer of `text`: a ```json, ```hcl or
+/// ```yaml block that follows a ```sh block holding one curl example, with only prose
+/// between them. A JSON answer shown in any other block (```text, say, which a sample cut
+/// with `…` would need) is refused, so that every sample is compared.
+fn samples_in(text: &str) -> Vec<(String, Compare, String)> {
     let mut out = Vec::new();
-    // The block being read: its info string and lines.
-    let mut open: Option<(String, Vec<String>)> = None;
+    // The block being read: its info string, its fence's indent, and its lines.
+    let mut open: Option<(String, usize, Vec<String>)> = None;
     // The last block closed, if it was a one-curl sh block: that curl line.
     let mut after_curl: Option<String> = None;
-    for line in text.lines().map(str::trim_start) {
+    for raw in text.lines() {
+        // A block may be indented to sit in a list item: its lines lose that indent only.
+        let line = raw.trim_start();
+        let indent = raw.len() - line.len();
         let Some(info) = line.strip_prefix("```") else {
-            if let Some((_, lines)) = open.as_mut() {
-                lines.push(line.to_owned());
+            if let Some((_, fence, lines)) = open.as_mut() {
+                lines.push(raw[indent.min(*fence)..].to_owned());
             }
             continue;
         };
-        let Some((info, lines)) = open.take() else {
-            open = Some((info.trim().to_owned(), Vec::new()));
+        let Some((info, _, lines)) = open.take() else {
+            open = Some((info.trim().to_owned(), indent, Vec::new()));
             continue;
         };
-        let curls: Vec<&String> = lines.iter().filter(|l| l.starts_with("curl ")).collect();
+        let curls: Vec<&String> = lines
+            .iter()
+            .filter(|l| l.trim_start().starts_with("curl "))
+            .collect();
         let sample = lines.join("\n");
         match (info.as_str(), after_curl.take()) {
-            ("json", Some(command)) => out.push((command, sample)),
+            ("json", Some(command)) => out.push((command, Compare::AsJson, sample)),
+            ("hcl" | "yaml", Some(command)) => out.push((command, Compare::AsText, sample)),
             (info, Some(command)) => assert!(
                 !sample.trim_start().starts_with('{'),
                 "the answer of {command:?} is shown in a ```{info} block: show it whole, in ```json"
@@ -89,7 +105,7 @@ fn samples_in(text: &str) -> Vec<(String, String)> {
             _ => {}
         }
         if info.starts_with("sh") && curls.len() == 1 && lines.len() == 1 {
-            after_curl = Some(curls[0].clone());
+            after_curl = Some(curls[0].trim_start().to_owned());
         }
     }
     out
@@ -161,12 +177,24 @@ async fn every_readme_curl_example_works_against_the_service() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn every_sample_answer_in_the_docs_is_the_services_answer() {
-    let samples: Vec<(String, String)> =
-        DOCUMENTS.iter().flat_map(|text| samples_in(text)).collect();
-    assert!(samples.len() >= 3, "found only {samples:?}");
+    let samples: Vec<_> = DOCUMENTS.iter().flat_map(|text| samples_in(text)).collect();
+    assert!(samples.len() >= 4, "found only {samples:?}");
     let addr = serve_builtin().await;
     let tmp = tempfile::tempdir().unwrap();
-    for (command, sample) in samples {
+    let version = Table::builtin().unwrap().version().to_owned();
+    for (command, compare, sample) in samples {
+        if compare == Compare::AsText {
+            let out = run(&command, &addr, tmp.path()).await;
+            let answer = String::from_utf8(out.stdout).unwrap();
+            // The block's last line ends before the fence: the answer's ends in a newline.
+            let answer = answer.replace(&version, "sha256:…");
+            assert_eq!(
+                format!("{sample}\n"),
+                answer,
+                "the docs' sample of {command:?} is not what it answers"
+            );
+            continue;
+        }
         let shown: serde_json::Value = serde_json::from_str(&sample).unwrap_or_else(|e| {
             panic!("the sample of {command:?} is not whole JSON ({e}):\n{sample}")
         });
@@ -185,8 +213,14 @@ fn a_sample_is_found_after_its_one_curl_example_and_one_cut_short_is_refused() {
     let doc = "```sh\ncurl -s http://x/a\n```\n\nprose\n\n```json\n{\"a\": 1}\n```\n";
     assert_eq!(
         samples_in(doc),
-        [("curl -s http://x/a".to_owned(), "{\"a\": 1}".to_owned())]
+        [(
+            "curl -s http://x/a".to_owned(),
+            Compare::AsJson,
+            "{\"a\": 1}".to_owned()
+        )]
     );
+    let hcl = "```sh\ncurl -s http://x/a\n```\n```hcl\nvariable \"a\" {}\n```\n";
+    assert_eq!(samples_in(hcl)[0].1, Compare::AsText);
     let several = "```sh\ncurl -s http://x/a\ncurl -s http://x/b\n```\n```json\n{}\n```\n";
     assert!(samples_in(several).is_empty());
     let cut = "```sh\ncurl -s http://x/a\n```\n```text\n{\"a\": …}\n```\n";
