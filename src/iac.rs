@@ -108,15 +108,18 @@ impl Origin<'_> {
         format!("Mparticle{document}{}", self.pod.display_name())
     }
 
-    /// The comment lines that say where a rendering came from.
-    fn rendered_from(&self) -> [String; 2] {
-        [
-            format!(
-                "Rendered by podmeta from pod {}, pod table version",
-                self.pod.display_name()
-            ),
-            format!("{}.", self.table_version),
-        ]
+    /// The comment lines a rendering starts with: `title`, where it came from, and then
+    /// `notes`, after a blank comment line.
+    fn header(&self, title: &str, notes: &[&str]) -> String {
+        let mut out = String::new();
+        let from = format!(
+            "Rendered by podmeta from pod {}, pod table version",
+            self.pod.display_name()
+        );
+        let version = format!("{}.", self.table_version);
+        comment(&mut out, &[title, &from, &version, ""]);
+        comment(&mut out, notes);
+        out
     }
 }
 
@@ -128,18 +131,9 @@ pub fn terraform_bucket_policy(
     statements: &[Statement<'_>],
 ) -> String {
     let name = origin.block("forwarding");
-    let from = origin.rendered_from();
-    let mut out = String::new();
-    comment(
-        &mut out,
+    let mut out = origin.header(
+        &bucket_title(bucket),
         &[
-            &format!(
-                "The S3 bucket policy for mParticle's forwarding to {}.",
-                bucket.as_str()
-            ),
-            &from[0],
-            &from[1],
-            "",
             "aws_s3_bucket_policy replaces the bucket's whole policy. If the bucket already",
             "has statements of its own, merge them in: uncomment source_policy_documents",
             "below and name the policy document that holds them.",
@@ -178,15 +172,9 @@ pub fn terraform_iam_policy(origin: Origin<'_>, statements: &[Statement<'_>]) ->
     let name = origin.block("rules");
     let user = format!("{name}_user");
     let pod = origin.pod.display_name();
-    let from = origin.rendered_from();
-    let mut out = String::new();
-    comment(
-        &mut out,
+    let mut out = origin.header(
+        IAM_TITLE,
         &[
-            "The IAM policy that mParticle's Rules (AWS Lambda functions) need.",
-            &from[0],
-            &from[1],
-            "",
             &format!("It is attached to the IAM user whose access key Rules use: set {user}"),
             "to that user's name.",
         ],
@@ -306,18 +294,9 @@ pub fn cloudformation_bucket_policy(
     bucket: &BucketName,
     policy_json: &str,
 ) -> String {
-    let from = origin.rendered_from();
-    let mut out = String::new();
-    comment(
-        &mut out,
+    let mut out = origin.header(
+        &bucket_title(bucket),
         &[
-            &format!(
-                "The S3 bucket policy for mParticle's forwarding to {}.",
-                bucket.as_str()
-            ),
-            &from[0],
-            &from[1],
-            "",
             "AWS::S3::BucketPolicy replaces the bucket's whole policy. If the bucket already",
             "has statements of its own, add them to the Statement list below before you",
             "deploy this template.",
@@ -343,15 +322,9 @@ pub fn cloudformation_bucket_policy(
 /// names.
 pub fn cloudformation_iam_policy(origin: Origin<'_>, policy_json: &str) -> String {
     let pod = origin.pod.display_name();
-    let from = origin.rendered_from();
-    let mut out = String::new();
-    comment(
-        &mut out,
+    let mut out = origin.header(
+        IAM_TITLE,
         &[
-            "The IAM policy that mParticle's Rules (AWS Lambda functions) need.",
-            &from[0],
-            &from[1],
-            "",
             "It is attached to the IAM user whose access key Rules use: give that user's",
             "name as the RulesUser parameter.",
         ],
@@ -396,6 +369,17 @@ fn policy_document(out: &mut String, policy_json: &str) {
         out.push_str(line);
         out.push('\n');
     }
+}
+
+/// The first comment line of each form of the IAM policy.
+const IAM_TITLE: &str = "The IAM policy that mParticle's Rules (AWS Lambda functions) need.";
+
+/// The first comment line of each form of the bucket policy.
+fn bucket_title(bucket: &BucketName) -> String {
+    format!(
+        "The S3 bucket policy for mParticle's forwarding to {}.",
+        bucket.as_str()
+    )
 }
 
 /// A double-quoted YAML scalar: a JSON string is one, with the same value.
