@@ -45,6 +45,24 @@ pub struct InvalidBucketName {
     pub rules: Vec<BucketRule>,
 }
 
+impl InvalidBucketName {
+    /// Every rule the name breaks, in a sentence.
+    pub fn sentence(&self) -> String {
+        let n = self.rules.len();
+        let sentences: Vec<String> = self
+            .rules
+            .iter()
+            .map(|r| r.describe(&self.prefix))
+            .collect();
+        format!(
+            "The bucket name {} breaks {n} rule{}: {}.",
+            self.given,
+            if n == 1 { "" } else { "s" },
+            sentences.join("; ")
+        )
+    }
+}
+
 /// One naming rule of S3 general-purpose buckets, or of mParticle's forwarding buckets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]

@@ -23,6 +23,7 @@ use crate::domain::{
 use crate::iac::{self, Format};
 use crate::json::Style;
 use crate::lookup::{LookupIndex, LookupKind, LookupQuery};
+use crate::policy;
 use crate::problem::ApiError;
 use crate::render;
 use crate::rules::LambdaArnParams;
@@ -302,6 +303,90 @@ impl Catalog {
         .into())
     }
 
+    /// `POST /pods/{pod}/bucket-policy/check[?bucket=…]`: what is wrong with `document`, a
+    /// bucket policy, for the pod's roles and the bucket `bucket` (or the one its grants
+    /// name); a 422 where `bucket` breaks a naming rule or `document` is not a policy.
+    pub fn check_bucket_policy(
+        &self,
+        position: usize,
+        bucket: Option<&str>,
+        document: &serde_json::Value,
+        style: Style,
+    ) -> Result<Checked, ApiError> {
+        #[derive(Serialize)]
+        struct Answer<'a> {
+            ok: bool,
+            pod: &'a crate::domain::PodId,
+            bucket: Option<String>,
+            findings: Vec<policy::Finding>,
+            expected: Option<render::Policy<render::BucketStatement<'a>>>,
+        }
+        let prefix = &self.table.s3().bucket_prefix;
+        let given = match bucket {
+            None => None,
+            Some(name) => Some(crate::bucket::BucketName::parse(prefix, name).map_err(|e| {
+                ApiError::invalid_bucket(&e, |rule, sentence| {
+                    crate::domain::Violation::parameter("bucket", rule, sentence)
+                })
+            })?),
+        };
+        let document = read_policy(document)?;
+        let pod = self.table.pod_at(position);
+        let pods = policy::bucket::Pods {
+            pod,
+            all: self.table.pods(),
+            prefix,
+        };
+        let report = policy::bucket::check(&pods, given.as_ref(), &document);
+        let ok = policy::ok(&report.findings);
+        let answer = Answer {
+            ok,
+            pod: pod.id(),
+            bucket: report.bucket,
+            expected: report
+                .valid
+                .as_ref()
+                .map(|b| render::bucket_policy_document(&pod.s3.principals, b)),
+            findings: report.findings,
+        };
+        Ok(Checked {
+            ok,
+            body: render_json(&answer, style),
+        })
+    }
+
+    /// `POST /pods/{pod}/rules/iam-policy/check`: what is wrong with `document`, the policy
+    /// of the IAM user that Rules use, for the pod's region; a 422 where it is not a policy.
+    pub fn check_iam_policy(
+        &self,
+        position: usize,
+        document: &serde_json::Value,
+        style: Style,
+    ) -> Result<Checked, ApiError> {
+        #[derive(Serialize)]
+        struct Answer<'a> {
+            ok: bool,
+            pod: &'a crate::domain::PodId,
+            findings: Vec<policy::Finding>,
+            expected: render::Policy<render::IamStatement>,
+        }
+        let document = read_policy(document)?;
+        let pod = self.table.pod_at(position);
+        let prefix = &self.table.rules().function_prefix;
+        let findings = policy::iam::check(pod, self.table.pods(), prefix, &document);
+        let ok = policy::ok(&findings);
+        let answer = Answer {
+            ok,
+            pod: pod.id(),
+            findings,
+            expected: render::iam_policy_document(&pod.aws_region, prefix),
+        };
+        Ok(Checked {
+            ok,
+            body: render_json(&answer, style),
+        })
+    }
+
     fn origin<'a>(&'a self, pod: &'a Pod) -> iac::Origin<'a> {
         iac::Origin {
             pod: pod.id(),
@@ -405,6 +490,23 @@ impl Catalog {
     pub fn pod_body(&self, position: usize, part: Part) -> &Resource {
         &self.pod_bodies[position][part as usize]
     }
+}
+
+/// The answer of a policy check: its body, and whether it found no error (the command's
+/// exit status).
+#[derive(Debug)]
+pub struct Checked {
+    pub ok: bool,
+    pub body: Bytes,
+}
+
+/// `document` as a policy, or the 422 that lists each way it is not one.
+fn read_policy(document: &serde_json::Value) -> Result<policy::grammar::Document, ApiError> {
+    policy::grammar::Document::read(document).map_err(|errors| ApiError::Invalid {
+        detail: "The body is JSON, but not an AWS policy document; each problem is in errors."
+            .into(),
+        errors,
+    })
 }
 
 fn render_pods(table: &Table, style: Style) -> Bytes {

@@ -73,6 +73,7 @@
 //! - A fact on the setup page: its place in `page` (the page test checks that every value
 //!   of `GET /pods/{pod}` is shown).
 
+mod body;
 mod bucket;
 pub mod capacity;
 mod catalog;
@@ -90,6 +91,7 @@ mod log_format;
 mod lookup;
 mod metrics;
 mod page;
+mod policy;
 mod problem;
 mod reload;
 mod render;

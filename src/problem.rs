@@ -232,20 +232,22 @@ impl IntoResponse for ApiError {
 
 impl From<InvalidBucketName> for ApiError {
     fn from(e: InvalidBucketName) -> Self {
-        let n = e.rules.len();
-        let sentences: Vec<String> = e.rules.iter().map(|r| r.describe(&e.prefix)).collect();
+        Self::invalid_bucket(&e, |rule, sentence| {
+            Violation::pointer("#/bucket", rule, sentence)
+        })
+    }
+}
+
+impl ApiError {
+    /// The 422 of a refused bucket name, each broken rule placed by `at` (`#/bucket` in a
+    /// body, or the query parameter `bucket`).
+    pub fn invalid_bucket(e: &InvalidBucketName, at: impl Fn(&str, String) -> Violation) -> Self {
         Self::Invalid {
-            detail: format!(
-                "The bucket name {} breaks {n} rule{}: {}.",
-                e.given,
-                if n == 1 { "" } else { "s" },
-                sentences.join("; ")
-            ),
+            detail: e.sentence(),
             errors: e
                 .rules
                 .iter()
-                .zip(sentences)
-                .map(|(rule, sentence)| Violation::pointer("#/bucket", &rule.to_string(), sentence))
+                .map(|rule| at(&rule.to_string(), rule.describe(&e.prefix)))
                 .collect(),
         }
     }

@@ -61,52 +61,61 @@ pub fn bucket_policy_statements<'a>(
     })
 }
 
-/// The S3 bucket policy of the source page's template, filled in
-/// ([`bucket_policy_statements`]), in the template's key order.
-///
-/// Indented with four spaces like the template, so that the output is the template's
-/// text with its placeholders replaced, byte for byte, plus a final newline.
-pub fn bucket_policy(principals: &[IamRoleArn; 2], bucket: &BucketName, style: Style) -> String {
-    #[derive(Serialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Policy<'a> {
-        version: &'static str,
-        statement: Vec<Json<'a>>,
-    }
-    #[derive(Serialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Json<'a> {
-        action: &'static [&'static str],
-        effect: &'static str,
-        resource: &'a str,
-        principal: Principal<'a>,
-    }
-    #[derive(Serialize)]
-    struct Principal<'a> {
-        #[serde(rename = "AWS")]
-        aws: [&'a str; 1],
-    }
+/// A policy document as podmeta writes it: `Version`, then the statements, each in the
+/// key order of the document it renders.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Policy<S> {
+    version: &'static str,
+    statement: Vec<S>,
+}
 
-    let statements = bucket_policy_statements(principals, bucket);
-    let statement = statements
-        .iter()
-        .map(|s| Json {
+/// A statement of the bucket policy, in the template's key order.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BucketStatement<'a> {
+    action: &'static [&'static str],
+    effect: &'static str,
+    resource: String,
+    principal: AwsPrincipal<'a>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AwsPrincipal<'a> {
+    #[serde(rename = "AWS")]
+    aws: [&'a str; 1],
+}
+
+/// The S3 bucket policy of the source page's template, filled in
+/// ([`bucket_policy_statements`]), as a value: what [`bucket_policy`] writes.
+pub fn bucket_policy_document<'a>(
+    principals: &'a [IamRoleArn; 2],
+    bucket: &BucketName,
+) -> Policy<BucketStatement<'a>> {
+    let statement = bucket_policy_statements(principals, bucket)
+        .into_iter()
+        .map(|s| BucketStatement {
             action: s.actions,
             effect: EFFECT,
-            resource: &s.resource,
-            principal: Principal {
+            resource: s.resource,
+            principal: AwsPrincipal {
                 aws: [s.principal.map_or("", IamRoleArn::as_str)],
             },
         })
         .collect();
-    to_json(
-        &Policy {
-            version: POLICY_VERSION,
-            statement,
-        },
-        style,
-        b"    ",
-    )
+    Policy {
+        version: POLICY_VERSION,
+        statement,
+    }
+}
+
+/// The S3 bucket policy of the source page's template, filled in, in the template's key
+/// order.
+///
+/// Indented with four spaces like the template, so that the output is the template's
+/// text with its placeholders replaced, byte for byte, plus a final newline.
+pub fn bucket_policy(principals: &[IamRoleArn; 2], bucket: &BucketName, style: Style) -> String {
+    to_json(&bucket_policy_document(principals, bucket), style, b"    ")
 }
 
 /// The statements of the IAM policy that mParticle's Rules need in a region, exactly as
@@ -149,43 +158,41 @@ pub fn iam_policy_statements(
     ]
 }
 
-/// The IAM policy that mParticle's Rules need in a region ([`iam_policy_statements`]),
-/// in the documented key order. Ready for
-/// `aws iam put-user-policy --policy-document file://…`.
-pub fn iam_policy(region: &AwsRegion, prefix: &LambdaFunctionName, style: Style) -> String {
-    #[derive(Serialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Policy<'a> {
-        version: &'static str,
-        statement: Vec<Json<'a>>,
-    }
-    #[derive(Serialize)]
-    #[serde(rename_all = "PascalCase")]
-    struct Json<'a> {
-        sid: &'static str,
-        effect: &'static str,
-        action: &'static [&'static str],
-        resource: [&'a str; 1],
-    }
+/// A statement of the Rules IAM policy, in the documented key order.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IamStatement {
+    sid: &'static str,
+    effect: &'static str,
+    action: &'static [&'static str],
+    resource: [String; 1],
+}
 
-    let statements = iam_policy_statements(region, prefix);
-    let statement = statements
-        .iter()
-        .map(|s| Json {
+/// The IAM policy that mParticle's Rules need in a region ([`iam_policy_statements`]),
+/// as a value: what [`iam_policy`] writes.
+pub fn iam_policy_document(
+    region: &AwsRegion,
+    prefix: &LambdaFunctionName,
+) -> Policy<IamStatement> {
+    let statement = iam_policy_statements(region, prefix)
+        .into_iter()
+        .map(|s| IamStatement {
             sid: s.sid.unwrap_or_default(),
             effect: EFFECT,
             action: s.actions,
-            resource: [&s.resource],
+            resource: [s.resource],
         })
         .collect();
-    to_json(
-        &Policy {
-            version: POLICY_VERSION,
-            statement,
-        },
-        style,
-        b"  ",
-    )
+    Policy {
+        version: POLICY_VERSION,
+        statement,
+    }
+}
+
+/// The IAM policy that Rules need, in the documented key order. Ready for
+/// `aws iam put-user-policy --policy-document file://…`.
+pub fn iam_policy(region: &AwsRegion, prefix: &LambdaFunctionName, style: Style) -> String {
+    to_json(&iam_policy_document(region, prefix), style, b"  ")
 }
 
 #[cfg(test)]

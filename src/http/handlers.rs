@@ -164,6 +164,41 @@ pub(super) async fn bucket_policy(
     Ok(Rendered::posted(policy, format.media_type()).into_response())
 }
 
+/// `POST /pods/{pod}/bucket-policy/check[?bucket=NAME]`: what is wrong with the posted
+/// bucket policy, for the pod. The policy is the customer's: the answer is never stored.
+pub(super) async fn check_bucket_policy(
+    pod: PodRef,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    ApiJson(document): ApiJson<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    let Query(pairs) = query?;
+    let mut given = pairs.iter().filter(|(name, _)| name == "bucket");
+    let bucket = given.next().map(|(_, value)| value.as_str());
+    if given.next().is_some() {
+        return Err(ApiError::from(crate::domain::Violation::parameter(
+            "bucket",
+            "once",
+            "bucket must be given once".into(),
+        )));
+    }
+    let checked =
+        pod.catalog()
+            .check_bucket_policy(pod.position, bucket, &document, Style::Pretty)?;
+    Ok(Rendered::posted(checked.body, "application/json").into_response())
+}
+
+/// `POST /pods/{pod}/rules/iam-policy/check`: what is wrong with the posted policy of the
+/// IAM user that Rules use, for the pod.
+pub(super) async fn check_iam_policy(
+    pod: PodRef,
+    ApiJson(document): ApiJson<serde_json::Value>,
+) -> Result<Response, ApiError> {
+    let checked = pod
+        .catalog()
+        .check_iam_policy(pod.position, &document, Style::Pretty)?;
+    Ok(Rendered::posted(checked.body, "application/json").into_response())
+}
+
 /// `GET /pods/{pod}/rules/lambda-arn?account_id=…&function=…&alias=…`: a Rules ARN.
 pub(super) async fn lambda_arn(
     pod: PodRef,

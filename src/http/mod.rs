@@ -64,8 +64,8 @@ use crate::problem::BODY_LIMIT;
 use envelope::UNMATCHED;
 use extract::PodRef;
 use handlers::{
-    bucket_policy, healthz, index, lambda_arn, list_pods, lookup, lookup_posted,
-    method_not_allowed, metrics, no_route, openapi, readyz,
+    bucket_policy, check_bucket_policy, check_iam_policy, healthz, index, lambda_arn, list_pods,
+    lookup, lookup_posted, method_not_allowed, metrics, no_route, openapi, readyz,
 };
 use prerendered::Found;
 use request::{Preconditions, X_REQUEST_ID};
@@ -262,6 +262,8 @@ fn method_router(
         }
         Handler::LambdaArn => get!(lambda_arn),
         Handler::BucketPolicy => post!(bucket_policy),
+        Handler::CheckBucketPolicy => post!(check_bucket_policy),
+        Handler::CheckIamPolicy => post!(check_iam_policy),
         Handler::Lookup => get!(lookup),
         Handler::LookupPosted => post!(lookup_posted),
         Handler::UiIndex => get!(ui_index),

@@ -28,6 +28,8 @@ pub(super) enum Handler {
     Pod(Part),
     LambdaArn,
     BucketPolicy,
+    CheckBucketPolicy,
+    CheckIamPolicy,
     Lookup,
     LookupPosted,
     UiIndex,
@@ -115,7 +117,7 @@ const fn pod_part(path: &'static str, part: Part) -> Route {
 /// Every route of the service: the one list the router, the index, the metrics labels and
 /// the cache policy come from, and which the tests compare with the OpenAPI document.
 /// (HEAD is answered on every GET route.)
-pub static ROUTES: [Route; 22] = [
+pub static ROUTES: [Route; 24] = [
     route("/", Method::GET, CachePolicy::NoStore, Handler::Index, None),
     operational("/healthz", Handler::Healthz),
     operational("/readyz", Handler::Readyz),
@@ -142,6 +144,21 @@ pub static ROUTES: [Route; 22] = [
         Method::POST,
         CachePolicy::NoStore,
         Handler::BucketPolicy,
+        None,
+    ),
+    // A customer's policy, checked: never stored, since it is theirs.
+    route(
+        "/pods/{pod}/bucket-policy/check",
+        Method::POST,
+        CachePolicy::NoStore,
+        Handler::CheckBucketPolicy,
+        None,
+    ),
+    route(
+        "/pods/{pod}/rules/iam-policy/check",
+        Method::POST,
+        CachePolicy::NoStore,
+        Handler::CheckIamPolicy,
         None,
     ),
     route(

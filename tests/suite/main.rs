@@ -15,6 +15,7 @@ mod http_behaviour;
 mod infrastructure_code;
 mod layering;
 mod lookup;
+mod policy_check;
 mod properties;
 mod readme;
 mod reload;
