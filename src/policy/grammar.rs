@@ -104,6 +104,10 @@ pub struct Document {
     pub statements: Vec<Statement>,
 }
 
+/// How many ways a document is not a policy are listed, at most, so that an answer stays a
+/// page a person reads.
+const MAX_VIOLATIONS: usize = 20;
+
 /// The elements a statement may have, as AWS lists them.
 const STATEMENT_ELEMENTS: [&str; 9] = [
     "Sid",
@@ -130,6 +134,18 @@ impl Document {
                 "a policy document is a JSON object with a Statement".into(),
             )]);
         };
+        for key in object.keys() {
+            if !["Version", "Id", "Statement"].contains(&key.as_str()) {
+                broken.push(Violation::pointer(
+                    &format!("#/{}", token(key)),
+                    "policy",
+                    format!("{} is not an element of a policy (they are Version, Id and Statement)", crate::domain::quote(key)),
+                ));
+            }
+        }
+        if object.get("Id").is_some_and(|id| !id.is_string()) {
+            broken.push(not_a("#/Id", "string"));
+        }
         let version = match object.get("Version") {
             None => None,
             Some(Value::String(text)) => Some(Located {
@@ -172,6 +188,15 @@ impl Document {
                 Vec::new()
             }
         };
+        if broken.len() > MAX_VIOLATIONS {
+            let more = broken.len() - MAX_VIOLATIONS;
+            broken.truncate(MAX_VIOLATIONS);
+            broken.push(Violation::pointer(
+                "#",
+                "policy",
+                format!("and {more} more of the same kind"),
+            ));
+        }
         if broken.is_empty() {
             Ok(Self {
                 version,
@@ -187,9 +212,15 @@ fn not_a(pointer: &str, what: &str) -> Violation {
     Violation::pointer(pointer, "policy", format!("must be a {what}"))
 }
 
-/// `key` as a reference token of a JSON pointer: `~` and `/` escaped (RFC 6901).
+/// `key` as a reference token of a JSON pointer: `~` and `/` escaped (RFC 6901), and cut
+/// to a readable length (no element or condition key of AWS's is near it), so that an
+/// answer never repeats a 60,000-character key whole.
 fn token(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
+    let escaped = key.replace('~', "~0").replace('/', "~1");
+    match escaped.char_indices().nth(64) {
+        Some((at, _)) => format!("{}…", &escaped[..at]),
+        None => escaped,
+    }
 }
 
 /// A statement, or `None` with what is wrong with it in `broken`.
@@ -205,11 +236,15 @@ fn statement_at(
                 &format!("{at}/{}", token(key)),
                 "policy",
                 format!(
-                    "{key} is not an element of a policy statement (they are {})",
+                    "{} is not an element of a policy statement (they are {})",
+                    crate::domain::quote(key),
                     STATEMENT_ELEMENTS.join(", ")
                 ),
             ));
         }
+    }
+    if object.get("Sid").is_some_and(|sid| !sid.is_string()) {
+        broken.push(not_a(&format!("{at}/Sid"), "string"));
     }
     let effect = match object.get("Effect") {
         Some(Value::String(effect)) if effect == "Allow" => Some(Effect::Allow),
@@ -332,7 +367,8 @@ fn principals_at(value: &Value, at: &str, broken: &mut Vec<Violation>) -> Option
                         &here,
                         "policy",
                         format!(
-                            "{kind} is not a principal type (they are {})",
+                            "{} is not a principal type (they are {})",
+                            crate::domain::quote(kind),
                             known.join(", ")
                         ),
                     ));

@@ -155,6 +155,33 @@ async fn the_spec_examples_are_what_the_service_answers() {
     assert!(checked >= 12, "only {checked} examples checked");
 }
 
+/// Each POST's example body gets the example answer, so that those cannot drift either.
+#[tokio::test]
+async fn the_spec_post_examples_are_what_the_service_answers() {
+    let spec = spec();
+    let app = spawn_app();
+    let mut checked = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let Some(op) = item.get("post") else { continue };
+        let body = &op["requestBody"]["content"]["application/json"]["example"];
+        let ok = resolve(&spec, &op["responses"]["200"]);
+        let Some(example) = ok["content"]
+            .get("application/json")
+            .and_then(|c| c.get("example"))
+        else {
+            continue;
+        };
+        let url = path.replace("{pod}", "eu1");
+        let response = app
+            .post(&url, Some("application/json"), body.to_string())
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{url}: {}", response.text());
+        assert_eq!(&response.json(), example, "the example of POST {path} is stale");
+        checked += 1;
+    }
+    assert!(checked >= 4, "only {checked} examples checked");
+}
+
 #[test]
 fn the_spec_served_is_the_repositorys() {
     assert_eq!(
