@@ -1,7 +1,31 @@
 //! JSON as podmeta reads it, from a request body or a file: each key once in an object,
 //! or a 400 that says where it is not JSON.
 
+use crate::domain::Violation;
 use crate::problem::ApiError;
+
+/// `bytes` as a JSON object ([`parse`]), or the 422 that says it must be one.
+pub fn object(bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
+    let value = parse(bytes)?;
+    if !value.is_object() {
+        return Err(shape_error(vec![Violation::pointer(
+            "#",
+            "type",
+            "The body must be a JSON object.".into(),
+        )]));
+    }
+    Ok(value)
+}
+
+/// The 422 of a body that is JSON, but not of the shape it must have.
+pub fn shape_error(errors: Vec<Violation>) -> ApiError {
+    ApiError::Invalid {
+        detail:
+            "The body is JSON, but not in the shape this endpoint takes; each problem is in errors."
+                .into(),
+        errors,
+    }
+}
 
 /// `bytes` as JSON, or the 400 that names the line and column where it stops being JSON,
 /// or the key it repeats.

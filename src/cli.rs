@@ -1,11 +1,13 @@
 //! The command line: serving (the default), `check`, `healthcheck`, and the documents
 //! with no server (`pods`, `get`, `bucket-policy`, `iam-policy`, `lambda-arn`, `sdks`,
-//! `lookup`; see `commands`), and `completions`.
+//! `lookup`, `check-bucket-policy`, `check-iam-policy`; see `commands`), and
+//! `completions`.
 //!
 //! Exit codes: 0 on success; 1 when the answer is a problem (the API's 4xx: an unknown
 //! pod, an invalid value, no match) or a health check fails; 2 for a usage error or a
-//! table that does not load. Nothing is written to stdout on failure, so that
-//! `$(podmeta bucket-policy …)` never captures half an answer.
+//! table that does not load; 3 when `check-bucket-policy` or `check-iam-policy` finds an
+//! error in the policy (its answer is on stdout). Nothing is written to stdout on
+//! failure, so that `$(podmeta bucket-policy …)` never captures half an answer.
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -31,6 +33,8 @@ const LOG_QUEUE_LINES: usize = 32_768;
 const EXIT_PROBLEM: u8 = 1;
 /// Exit code for a table that can't be loaded, as for any usage error.
 const EXIT_BAD_CONFIG: u8 = 2;
+/// Exit code for a policy check that found an error: the answer is on stdout.
+const EXIT_FINDINGS: u8 = 3;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -344,7 +348,11 @@ fn run(cli: &Cli, command: Command) -> ExitCode {
         Style::Pretty
     };
     match document.answer(&catalog, style) {
-        Ok(answer) => print(&answer),
+        Ok(answer) if answer.ok => print(&answer.body),
+        Ok(answer) => match print(&answer.body) {
+            code if code == ExitCode::SUCCESS => ExitCode::from(EXIT_FINDINGS),
+            failed => failed,
+        },
         Err(problem) => {
             if output.json {
                 eprint!("{}", problem.problem_json(style));

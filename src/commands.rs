@@ -5,14 +5,13 @@
 //! same question the route's handler does. So a command prints exactly the body of its
 //! route, and fails with exactly its problem.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
-use bytes::Bytes;
 use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Args, Subcommand};
 
-use crate::catalog::{Catalog, Part, render_json};
+use crate::catalog::{Catalog, Checked, Part, render_json};
 use crate::iac::Format;
 use crate::json::Style;
 use crate::lookup::{LookupKind, LookupQuery};
@@ -117,6 +116,41 @@ pub enum Command {
         #[command(flatten)]
         output: Output,
     },
+    /// Check a bucket policy you already have against the pod: the body of
+    /// POST /pods/{pod}/bucket-policy/check. Exit 0 when no finding is an error, 3 when one
+    /// is (the answer is on stdout either way); 1 when the file is missing, is not JSON or
+    /// is not a policy, or the pod is unknown, with nothing on stdout.
+    #[command(
+        after_help = "Examples:\n  aws s3api get-bucket-policy --bucket mp-forwarding-acme --query Policy --output text > policy.json\n  podmeta check-bucket-policy eu1 policy.json\n  aws s3api get-bucket-policy --bucket mp-forwarding-acme --query Policy --output text | podmeta check-bucket-policy eu1 - --bucket mp-forwarding-acme\n\nThe policy is read from FILE, or from stdin if FILE is - or not given, up to 64 KiB."
+    )]
+    CheckBucketPolicy {
+        /// The pod, in any letter case (us1, us2, eu1, au1 in the built-in table).
+        #[arg(value_parser = PodArg, hide_possible_values = true)]
+        pod: String,
+        /// The policy's JSON file, or - for stdin.
+        #[arg(default_value = "-")]
+        file: PathBuf,
+        /// The bucket the policy is for; without it, the first bucket its grants name.
+        #[arg(long)]
+        bucket: Option<String>,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Check the IAM policy that your Rules use against the pod: the body of
+    /// POST /pods/{pod}/rules/iam-policy/check. Exit codes as for check-bucket-policy.
+    #[command(
+        after_help = "Examples:\n  aws iam get-user-policy --user-name rules --policy-name mparticle-rules --query PolicyDocument > iam.json\n  podmeta check-iam-policy eu1 iam.json\n\nThe policy is read from FILE, or from stdin if FILE is - or not given, up to 64 KiB."
+    )]
+    CheckIamPolicy {
+        /// The pod, in any letter case (us1, us2, eu1, au1 in the built-in table).
+        #[arg(value_parser = PodArg, hide_possible_values = true)]
+        pod: String,
+        /// The policy's JSON file, or - for stdin.
+        #[arg(default_value = "-")]
+        file: PathBuf,
+        #[command(flatten)]
+        output: Output,
+    },
     /// Say which pod a host, URL, IP, API key, AWS region or ARN is in: the body of
     /// GET /lookup?q=VALUE. Give - to read the value from stdin, so that an API key stays
     /// out of the shell's history and of ps.
@@ -202,13 +236,28 @@ impl Command {
             | Self::IamPolicy { output, .. }
             | Self::LambdaArn { output, .. }
             | Self::Sdks { output, .. }
+            | Self::CheckBucketPolicy { output, .. }
+            | Self::CheckIamPolicy { output, .. }
             | Self::Lookup { output, .. } => output,
         }
     }
 
-    /// What the command prints: the route's body in `style`, or the route's problem.
-    pub fn answer(&self, catalog: &Catalog, style: Style) -> Result<Bytes, ApiError> {
-        match self {
+    /// What the command prints: the route's body in `style`, with whether a check found
+    /// no error (always so for a command that checks nothing); or the route's problem.
+    pub fn answer(&self, catalog: &Catalog, style: Style) -> Result<Checked, ApiError> {
+        let body = match self {
+            Self::CheckBucketPolicy {
+                pod, file, bucket, ..
+            } => {
+                let position = catalog.position(pod)?;
+                let document = read_policy(file)?;
+                return catalog.check_bucket_policy(position, bucket.as_deref(), &document, style);
+            }
+            Self::CheckIamPolicy { pod, file, .. } => {
+                let position = catalog.position(pod)?;
+                let document = read_policy(file)?;
+                return catalog.check_iam_policy(position, &document, style);
+            }
             Self::Pods { .. } => Ok(catalog.pods_json(style)),
             Self::Get { pod, part, .. } => {
                 let part = part.unwrap_or(Part::Whole);
@@ -268,6 +317,26 @@ impl Command {
                 };
                 catalog.lookup_json(&query, style)
             }
-        }
+        };
+        body.map(|body| Checked { body, ok: true })
     }
+}
+
+/// The policy in `file` (stdin for `-`), read as a body is: at most the body limit, JSON
+/// with each key once, an object. Each failure is the route's problem for the same bytes,
+/// but for a file that cannot be read, which is named.
+fn read_policy(file: &Path) -> Result<serde_json::Value, ApiError> {
+    let limit = crate::problem::BODY_LIMIT;
+    let bytes = if file == Path::new("-") {
+        crate::input::read_bounded(std::io::stdin().lock(), limit)
+    } else {
+        crate::input::read_file(file, limit)
+    };
+    let bytes = bytes.map_err(|e| match e {
+        crate::input::InputError::TooLarge(_) => ApiError::PayloadTooLarge,
+        other => ApiError::BadRequest {
+            detail: format!("cannot read the policy from {}: {other}", file.display()),
+        },
+    })?;
+    crate::body::object(&bytes)
 }

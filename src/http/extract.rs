@@ -146,14 +146,7 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 /// The body as a `T`: see [`ApiJson`].
 pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let value = crate::body::parse(body)?;
-    if !value.is_object() {
-        return Err(shape_error(vec![Violation::pointer(
-            "#",
-            "type",
-            "The body must be a JSON object.".into(),
-        )]));
-    }
+    let value = crate::body::object(body)?;
     serde_path_to_error::deserialize(value).map_err(|e| {
         let pointer = pointer_of(e.path());
         let message = e.inner().to_string();
@@ -182,17 +175,8 @@ pub(super) fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError
         } else {
             Violation::pointer(&pointer, "type", "This value has the wrong type.".into())
         };
-        shape_error(vec![violation])
+        crate::body::shape_error(vec![violation])
     })
-}
-
-fn shape_error(errors: Vec<Violation>) -> ApiError {
-    ApiError::Invalid {
-        detail:
-            "The body is JSON, but not in the shape this endpoint takes; each problem is in errors."
-                .into(),
-        errors,
-    }
 }
 
 /// serde's expectation in plain words: what a JSON author knows, not a Rust type.

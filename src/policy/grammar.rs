@@ -139,7 +139,10 @@ impl Document {
                 broken.push(Violation::pointer(
                     &format!("#/{}", token(key)),
                     "policy",
-                    format!("{} is not an element of a policy (they are Version, Id and Statement)", crate::domain::quote(key)),
+                    format!(
+                        "{} is not an element of a policy (they are Version, Id and Statement)",
+                        crate::domain::quote(key)
+                    ),
                 ));
             }
         }

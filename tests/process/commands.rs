@@ -1,5 +1,5 @@
 //! The documents on the command line (`podmeta pods`, `get`, `bucket-policy`,
-//! `iam-policy`, `lambda-arn`, `sdks`, `lookup`): each prints, byte for byte, the body its
+//! `iam-policy`, `lambda-arn`, `sdks`, `lookup`, and the two checks): each prints, byte for byte, the body its
 //! route answers with, for every pod; a problem goes to stderr in plain words (or as
 //! problem+json) with exit 1 and nothing on stdout; a usage error or a bad table exits 2.
 
@@ -374,6 +374,130 @@ fn a_lookup_problem_never_repeats_a_key() {
     assert_eq!(stderr, "podmeta: No pod matches this host.\n");
 }
 
+/// A bucket policy with US1's first role where EU1's should be: two error findings.
+const US1_MISTAKE: &str = r#"{"Version": "2012-10-17", "Statement": [
+  {"Action": ["s3:PutObject", "s3:PutObjectAcl"], "Effect": "Allow",
+   "Resource": "arn:aws:s3:::mp-forwarding-acme/*",
+   "Principal": {"AWS": ["arn:aws:iam::338661164609:role/Prod-Role-DG12-Default"]}},
+  {"Action": ["s3:PutObject", "s3:PutObjectAcl"], "Effect": "Allow",
+   "Resource": "arn:aws:s3:::mp-forwarding-acme/*",
+   "Principal": {"AWS": ["arn:aws:iam::583371261087:role/verifyrequest_lambda"]}}]}"#;
+
+/// `args` given `stdin`: its exit code and stdout, with stderr empty.
+fn answered(args: &[&str], stdin: &[u8]) -> (Option<i32>, Vec<u8>) {
+    let out = podmeta_with_stdin(args, Some(stdin));
+    assert!(
+        out.stderr.is_empty(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), out.stdout)
+}
+
+#[test]
+fn the_checks_print_their_routes_body_and_exit_3_on_an_error_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("policy.json");
+    for pod in PODS {
+        // The rendered policy passes: exit 0, the route's answer byte for byte.
+        let rendered = ok(&["bucket-policy", pod, "--bucket", "mp-forwarding-acme"]);
+        std::fs::write(&file, &rendered).unwrap();
+        let path = format!("/pods/{pod}/bucket-policy/check");
+        let (status, body) = http(
+            Method::POST,
+            &path,
+            Some(String::from_utf8(rendered.clone()).unwrap()),
+        );
+        assert_eq!(status, 200);
+        prints(&["check-bucket-policy", pod, file.to_str().unwrap()], &body);
+        assert_eq!(
+            answered(&["check-bucket-policy", pod, "-"], &rendered),
+            (Some(0), body.clone())
+        );
+        assert_eq!(
+            answered(&["check-bucket-policy", pod], &rendered),
+            (Some(0), body)
+        );
+
+        let iam = ok(&["iam-policy", pod]);
+        let path = format!("/pods/{pod}/rules/iam-policy/check");
+        let (_, body) = http(
+            Method::POST,
+            &path,
+            Some(String::from_utf8(iam.clone()).unwrap()),
+        );
+        assert_eq!(answered(&["check-iam-policy", pod], &iam), (Some(0), body));
+    }
+    // An error finding: exit 3, and the answer on stdout all the same.
+    let (status, body) = http(
+        Method::POST,
+        "/pods/eu1/bucket-policy/check?bucket=mp-forwarding-acme",
+        Some(US1_MISTAKE.into()),
+    );
+    assert_eq!(status, 200);
+    let args = [
+        "check-bucket-policy",
+        "eu1",
+        "-",
+        "--bucket",
+        "mp-forwarding-acme",
+    ];
+    assert_eq!(answered(&args, US1_MISTAKE.as_bytes()), (Some(3), body));
+    let us1_iam = ok(&["iam-policy", "us1"]);
+    let (code, out) = answered(&["check-iam-policy", "eu1", "--compact"], &us1_iam);
+    assert_eq!(code, Some(3));
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains(r#""rule":"wrong-region""#)
+    );
+}
+
+#[test]
+fn a_policy_the_checks_cannot_read_is_a_problem_with_nothing_on_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.json");
+    let stderr = fails(
+        &["check-bucket-policy", "eu1", missing.to_str().unwrap()],
+        1,
+    );
+    assert!(
+        stderr.starts_with("podmeta: cannot read the policy from "),
+        "{stderr}"
+    );
+    for (stdin, words) in [
+        (&b"{\"Statement\": "[..], "is not JSON"),
+        (b"{\"a\": 1, \"a\": 2}", "repeats the key"),
+        (b"{}", "not an AWS policy document"),
+        (b"[]", "must be a JSON object"),
+    ] {
+        for command in ["check-bucket-policy", "check-iam-policy"] {
+            let out = podmeta_with_stdin(&[command, "eu1"], Some(stdin));
+            let stderr = failed(&out, &[command], 1);
+            assert!(stderr.contains(words), "{command}: {stderr}");
+        }
+    }
+    // --json: the route's problem, byte for byte.
+    let (status, problem) = http(
+        Method::POST,
+        "/pods/eu1/bucket-policy/check",
+        Some("{}".into()),
+    );
+    assert_eq!(status, 422);
+    let out = podmeta_with_stdin(&["check-bucket-policy", "eu1", "--json"], Some(b"{}"));
+    assert_eq!(failed(&out, &["--json"], 1).into_bytes(), problem);
+    // As every other read, at most 64 KiB.
+    let big = vec![b' '; 64 * 1024 + 1];
+    let out = podmeta_with_stdin(&["check-iam-policy", "eu1"], Some(&big));
+    assert!(failed(&out, &["64 KiB"], 1).contains("64 KiB"));
+    // An invalid --bucket is the route's 422 for ?bucket=.
+    let out = podmeta_with_stdin(
+        &["check-bucket-policy", "eu1", "--bucket", "Acme"],
+        Some(US1_MISTAKE.as_bytes()),
+    );
+    assert!(failed(&out, &["--bucket"], 1).contains("The bucket name \"Acme\" breaks"));
+}
+
 #[test]
 fn an_unknown_pod_exits_1_naming_the_pods_for_every_command() {
     for args in [
@@ -393,6 +517,8 @@ fn an_unknown_pod_exits_1_naming_the_pods_for_every_command() {
         ],
         &["sdks", "zz9"],
         &["sdks", "zz9", "--sdk", "go", "--snippet"],
+        &["check-bucket-policy", "zz9", "-"],
+        &["check-iam-policy", "zz9", "-"],
     ] {
         let stderr = fails(args, 1);
         assert_eq!(
@@ -591,6 +717,8 @@ fn the_help_of_podmeta_and_of_each_command_carries_an_example() {
         "lambda-arn",
         "sdks",
         "lookup",
+        "check-bucket-policy",
+        "check-iam-policy",
         "completions",
     ] {
         let help = String::from_utf8(ok(&[command, "--help"])).unwrap();

@@ -175,8 +175,17 @@ async fn the_spec_post_examples_are_what_the_service_answers() {
         let response = app
             .post(&url, Some("application/json"), body.to_string())
             .await;
-        assert_eq!(response.status, StatusCode::OK, "{url}: {}", response.text());
-        assert_eq!(&response.json(), example, "the example of POST {path} is stale");
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "{url}: {}",
+            response.text()
+        );
+        assert_eq!(
+            &response.json(),
+            example,
+            "the example of POST {path} is stale"
+        );
         checked += 1;
     }
     assert!(checked >= 4, "only {checked} examples checked");
