@@ -132,7 +132,9 @@
       : {
           method: "POST",
           headers: { "Content-Type": "application/json", Accept: "application/json" },
-          body: JSON.stringify(body),
+          // A string is sent as it is: a pasted policy keeps its bytes, and so its
+          // repeated keys and its pointers.
+          body: typeof body === "string" ? body : JSON.stringify(body),
         };
     try {
       const response = await fetch(url, init);
@@ -257,6 +259,119 @@
       update(0);
     });
   }
+
+  // --- Checking a policy someone already has ---------------------------------------
+
+  // `value` as JSON lines (two-space indent), each with the JSON pointer of the value it
+  // opens, so that a finding can be shown under the line its pointer names.
+  function linesOf(value) {
+    const lines = [];
+    const token = (key) => String(key).replace(/~/g, "~0").replace(/\//g, "~1");
+    function walk(value, pointer, indent, prefix, comma) {
+      const pad = "  ".repeat(indent);
+      const end = comma ? "," : "";
+      if (Array.isArray(value) || (value !== null && typeof value === "object")) {
+        const entries = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+        const [open, close] = Array.isArray(value) ? ["[", "]"] : ["{", "}"];
+        if (entries.length === 0) {
+          lines.push({ pointer, text: pad + prefix + open + close + end });
+          return;
+        }
+        lines.push({ pointer, text: pad + prefix + open });
+        entries.forEach(([key, item], i) => {
+          const label = Array.isArray(value) ? "" : JSON.stringify(key) + ": ";
+          walk(item, pointer + "/" + token(key), indent + 1, label, i < entries.length - 1);
+        });
+        lines.push({ pointer: null, text: pad + close + end });
+      } else {
+        lines.push({ pointer, text: pad + prefix + JSON.stringify(value) + end });
+      }
+    }
+    walk(value, "#", 0, "", false);
+    return lines;
+  }
+
+  function findingItem(finding) {
+    const item = document.createElement("li");
+    item.className = "finding " + finding.severity;
+    const head = document.createElement("strong");
+    head.textContent = finding.severity + " (" + finding.rule + "): ";
+    item.append(head, document.createTextNode(finding.detail));
+    return item;
+  }
+
+  document.querySelectorAll("form.check").forEach((form) => {
+    const id = form.id.replace(/-form$/, "");
+    const input = document.getElementById(id + "-policy");
+    const errors = document.getElementById(id + "-errors");
+    const result = document.getElementById(id + "-result");
+    const summary = document.getElementById(id + "-summary");
+    const list = document.getElementById(id + "-lines");
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      result.hidden = true;
+      if (input.value.trim() === "") {
+        showErrors(errors, input, ["Paste the policy's JSON."]);
+        return;
+      }
+      // POST: a customer's policy never goes in a URL.
+      const reply = await ask(form.dataset.url, input.value);
+      if (!reply.ok || !reply.json || !Array.isArray(reply.json.findings)) {
+        showErrors(errors, input, rulesOf(reply.json, null).concat(
+          ((reply.json && reply.json.errors) || []).map((e) => (e.pointer || e.parameter) + ": " + e.detail)));
+        return;
+      }
+      showErrors(errors, input, []);
+      const answer = reply.json;
+      const lines = linesOf(JSON.parse(input.value));
+      // Each finding under the line its pointer names; one about something missing, or
+      // whose value is not shown, comes first.
+      const placed = new Map();
+      const first = [];
+      answer.findings.forEach((finding) => {
+        const line = lines.findIndex((l) => l.pointer !== null && l.pointer === finding.pointer);
+        if (line < 0) {
+          first.push(finding);
+        } else {
+          placed.set(line, (placed.get(line) || []).concat([finding]));
+        }
+      });
+      const errorCount = answer.findings.filter((f) => f.severity === "error").length;
+      const warnings = answer.findings.length - errorCount;
+      summary.className = answer.ok ? "answer" : "answer error";
+      summary.textContent = answer.findings.length === 0
+        ? "No finding: this policy is right for " + answer.pod.toUpperCase() + "."
+        : (answer.ok ? "It works, with " : "It will not work: ") + errorCount + " error" + (errorCount === 1 ? "" : "s") +
+          ", " + warnings + " warning" + (warnings === 1 ? "" : "s") + ". Each is under the line it is about.";
+      const items = [];
+      if (first.length) {
+        const item = document.createElement("li");
+        item.className = "missing";
+        const findings = document.createElement("ul");
+        findings.className = "findings";
+        findings.append(...first.map(findingItem));
+        item.append(document.createTextNode("Missing from the policy:"), findings);
+        items.push(item);
+      }
+      lines.forEach((line, i) => {
+        const item = document.createElement("li");
+        const code = document.createElement("code");
+        code.textContent = line.text;
+        item.append(code);
+        const here = placed.get(i);
+        if (here) {
+          item.className = "flagged";
+          const findings = document.createElement("ul");
+          findings.className = "findings";
+          findings.append(...here.map(findingItem));
+          item.append(findings);
+        }
+        items.push(item);
+      });
+      list.replaceChildren(...items);
+      result.hidden = false;
+    });
+  });
 
   // --- Which pod is this? ----------------------------------------------------------
 

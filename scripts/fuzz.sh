@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../fuzz"
 
 seconds="${1:-60}"
 runs="${2:--1}"
-targets=(table_loader bucket_name lambda_arn lookup request)
+targets=(table_loader bucket_name lambda_arn lookup request policy_check)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install --locked cargo-fuzz
@@ -28,6 +28,12 @@ printf 'GET\n/pods/eu1\nhost: x\nx-request-id: f1\naccept-encoding: gzip\n\n' >c
 printf 'POST\n/pods/eu1/bucket-policy\nhost: x\ncontent-type: application/json\n\n{"bucket": "mp-forwarding-acme"}' >corpus/request/post
 printf 'POST\n/pods/EU1/bucket-policy\nhost: x\nx-request-id: f2\ncontent-type: application/json\norigin: https://a.example\n\n{"bucket": "mp-x"}' >corpus/request/post-compared
 printf 'GET\n/lookup?host=sftp.mparticle.com\nhost: x\n\n' >corpus/request/lookup
+# The policy checks start from a right bucket policy, one in AWS's other spellings, and
+# the Rules IAM policy.
+mkdir -p corpus/policy_check
+cargo run --quiet --manifest-path ../Cargo.toml -- bucket-policy eu1 --bucket mp-forwarding-acme >corpus/policy_check/bucket
+cargo run --quiet --manifest-path ../Cargo.toml -- iam-policy au1 >corpus/policy_check/iam
+printf '{"Statement":{"Effect":"Deny","NotPrincipal":{"AWS":"583371261087"},"NotAction":"s3:Get*","Resource":"arn:aws:s3:::mp-forwarding-*/*","Condition":{"StringNotEqualsIfExists":{"aws:SourceVpce":["v"]},"ForAnyValue:StringLike":{"aws:PrincipalArn":"arn:*"}}}}' >corpus/policy_check/spellings
 # And the shapes the strict reading refuses: a Host that is no host, a repeated key, a
 # content-coded body, a body announced past the limit, a port past 65535, an
 # Accept-Encoding that refuses everything, a preflight for If-Match.

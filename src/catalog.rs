@@ -267,7 +267,7 @@ impl Catalog {
 
     /// `GET /pods/{pod}` or one of its parts, in `style` (if it is JSON), for a position
     /// this catalog gave ([`Catalog::position`]).
-    pub fn part_json(&self, position: usize, part: Part, style: Style) -> Bytes {
+    pub fn part_body(&self, position: usize, part: Part, style: Style) -> Bytes {
         match style {
             Style::Pretty => self.pod_body(position, part).body().clone(),
             Style::Compact => render_part(&self.table, self.table.pod_at(position), part, style),

@@ -261,11 +261,11 @@ impl Command {
             Self::Pods { .. } => Ok(catalog.pods_json(style)),
             Self::Get { pod, part, .. } => {
                 let part = part.unwrap_or(Part::Whole);
-                Ok(catalog.part_json(catalog.position(pod)?, part, style))
+                Ok(catalog.part_body(catalog.position(pod)?, part, style))
             }
             Self::IamPolicy { pod, format, .. } => {
                 let part = Part::IamPolicy.in_format(*format);
-                Ok(catalog.part_json(catalog.position(pod)?, part, style))
+                Ok(catalog.part_body(catalog.position(pod)?, part, style))
             }
             Self::BucketPolicy {
                 pod,
@@ -308,7 +308,7 @@ impl Command {
                 })
             }
             Self::Sdks { pod, sdk: None, .. } => {
-                Ok(catalog.part_json(catalog.position(pod)?, Part::Sdks, style))
+                Ok(catalog.part_body(catalog.position(pod)?, Part::Sdks, style))
             }
             Self::Lookup { value, kind, .. } => {
                 let query = match kind.as_deref().and_then(LookupKind::from_name) {

@@ -11,6 +11,9 @@
 //!   ARNs).
 //! - `iac`: the two policies as Terraform and CloudFormation (`?format=`), from the same
 //!   statements and JSON as `render`'s.
+//! - `policy`: checking a customer's bucket policy and Rules IAM policy against their pod:
+//!   AWS's policy grammar read whole, with a JSON pointer for every value
+//!   (`policy::grammar`), and each check's rules (`policy::bucket`, `policy::iam`).
 //! - `sdk`: how each server SDK is pointed at a pod; client-SDK direct-routing hosts.
 //! - `rules`: the Lambda ARN builder's parameters and their rules.
 //! - `lookup`: reverse lookup (host, URL, IP, API key, region, ARN → pods), and `q`, a
@@ -39,6 +42,8 @@
 //! - `reload`: reloading the table on SIGHUP and on file changes.
 //! - `healthcheck`: the tiny HTTP client behind `podmeta healthcheck`.
 //! - `input`: files and stdin read bounded; a table path must be a regular file.
+//! - `body`: JSON as podmeta reads it (a request body, or a policy file on the command
+//!   line): each key once, or the 400 that says where it is not JSON.
 //! - `cli`: the command line: serving, `check`, `healthcheck`, `completions`, and the
 //!   document commands, which `commands` answers through the catalog with no server.
 //!
@@ -65,6 +70,8 @@
 //! - A field of a pod: its type in `domain` if new, the field in `table::Pod`, its
 //!   place in a view in `catalog`, and `config/pods.toml`.
 //! - A pod: `config/pods.toml` only.
+//! - A rule of a policy check: its name in `policy::Rule` (and the enum in `openapi.yaml`),
+//!   its test in `tests/suite/policy_check.rs`, and its line in `docs/api.md`.
 //! - An endpoint: a renderer in `render`, the answer in `catalog` (so that the command
 //!   line can give it too), a handler in `http::handlers`, and its route in
 //!   `http::ROUTES` (which the OpenAPI test compares with `openapi.yaml`).

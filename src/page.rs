@@ -146,7 +146,7 @@ pub fn pod(catalog: &Catalog, position: usize) -> String {
     );
     let iam_text = |format| {
         let part = Part::IamPolicy.in_format(format);
-        String::from_utf8_lossy(&catalog.part_json(position, part, Style::Pretty)).into_owned()
+        String::from_utf8_lossy(&catalog.part_body(position, part, Style::Pretty)).into_owned()
     };
     let iam_file =
         |format: Format| format!("mparticle-{}-rules-iam.{}", pod.id(), format.extension());
@@ -212,6 +212,8 @@ pub fn pod(catalog: &Catalog, position: usize) -> String {
             }
             noscript { p.hint { "The builder needs JavaScript; "
                 code { "POST /pods/" (pod.id()) "/bucket-policy" } " with " code { "{\"bucket\": \"…\"}" } " gives the same policy." } }
+            (check_box("bucket", "a bucket policy", &format!("/pods/{}/bucket-policy/check", pod.id()),
+                "The bucket's policy, as aws s3api get-bucket-policy --bucket B --query Policy --output text prints it"))
         }
         section aria-labelledby="rules" {
             h2 #rules { "Rules (AWS Lambda)" }
@@ -260,6 +262,8 @@ pub fn pod(catalog: &Catalog, position: usize) -> String {
                 text: iam_text(format),
                 file: iam_file(format),
             }), &iam_command, "Save the JSON policy, set RULES_USER to the IAM user whose access key Rules use, then attach it:"))
+            (check_box("iam", "an IAM policy", &format!("/pods/{}/rules/iam-policy/check", pod.id()),
+                "The policy of the IAM user whose access key Rules use"))
         }
         section aria-labelledby="sdks" {
             h2 #sdks { "SDKs" }
@@ -402,6 +406,29 @@ fn words_fact<'a>(label: &str, values: impl Iterator<Item = &'a str>) -> Markup 
         div.fact {
             dt { (label) }
             dd { (values.join(", ")) }
+        }
+    }
+}
+
+/// "Check a policy you already have": a pasted policy, posted to `url` (never put in a
+/// URL); `podmeta.js` shows each finding beside the line its pointer names, with the fix.
+fn check_box(id: &str, kind: &str, url: &str, what: &str) -> Markup {
+    let field = format!("check-{id}-policy");
+    html! {
+        h3 #(format!("check-{id}")) { "Check " (kind) " you already have" }
+        form.builder.check #(format!("check-{id}-form")) data-url=(url) aria-labelledby=(format!("check-{id}")) {
+            div {
+                label for=(field) { (what) }
+                textarea #(field) rows="8" autocomplete="off" spellcheck="false"
+                    aria-describedby=(format!("check-{id}-hint check-{id}-errors")) {}
+                p.hint #(format!("check-{id}-hint")) { "Sent in the body of a POST to " code { (url) } ", never in a URL." }
+                ul.errors #(format!("check-{id}-errors")) aria-live="polite" {}
+            }
+            div { button.primary type="submit" { "Check the policy" } }
+        }
+        div.result.checked #(format!("check-{id}-result")) hidden {
+            p #(format!("check-{id}-summary")) aria-live="polite" {}
+            ol.policy-lines #(format!("check-{id}-lines")) aria-label="The policy, line by line, with each finding under its line" {}
         }
     }
 }

@@ -179,7 +179,18 @@ fn misplaced_resource(
 ) -> Option<Finding> {
     let region = &pod.aws_region;
     let here = format!("{} ({region})", pod.id().display_name());
-    let (_, resources) = describe(wanted);
+    let (names, resources) = describe(wanted);
+    if wanted.iter().all(|n| n.resource == "*") {
+        return Some(Finding::error(
+            Rule::WrongResource,
+            Some(&item.pointer),
+            format!(
+                "{} takes no resource of its own, so AWS allows it on \"*\" only: use \"*\" in place of {}.",
+                names,
+                crate::domain::quote(&item.text)
+            ),
+        ));
+    }
     let Some(parts) = arn(&item.text) else {
         return Some(Finding::error(
             Rule::WrongResource,

@@ -581,6 +581,19 @@ async fn iam_wrong_resource_is_not_the_mpr_functions_or_another_service() {
         found(&check_iam("eu1", &policy).await),
         ["wrong-resource error #/Statement/2/Resource/0"]
     );
+    // CloudWatch's action takes "*" alone.
+    let mut metrics = iam("eu1").await;
+    metrics["Statement"][1]["Resource"] =
+        json!("arn:aws:cloudwatch:eu-central-1:123456789012:alarm:*");
+    let answer = check_iam("eu1", &metrics).await;
+    assert_eq!(
+        found(&answer),
+        ["wrong-resource error #/Statement/1/Resource"]
+    );
+    assert!(
+        detail(&answer, "wrong-resource")
+            .starts_with("cloudwatch:GetMetricStatistics takes no resource")
+    );
     // One function of the prefix, in the customer's own account, is a grant.
     policy["Statement"][2]["Resource"] =
         json!("arn:aws:lambda:eu-central-1:123456789012:function:mprmyrule");

@@ -156,6 +156,77 @@ def test_a_pasted_host_finds_its_pod_and_a_key_never_reaches_a_url(browser):
     assert "No pod matches" in browser.find_element(By.ID, "lookup-errors").text
 
 
+US1_ROLE = "arn:aws:iam::338661164609:role/Prod-Role-DG12-Default"
+
+
+def mistaken_bucket_policy():
+    """EU1's bucket policy with US1's first role where EU1's should be, as a person pastes it."""
+    status, body = api("/pods/eu1/bucket-policy", {"bucket": "mp-forwarding-acme"})
+    assert status == 200
+    return body.replace("arn:aws:iam::583371261087:role/Prod-Role-DG12-Default", US1_ROLE)
+
+
+def paste(browser, element_id, text):
+    field = browser.find_element(By.ID, element_id)
+    field.clear()
+    # Set as a paste would, in one go (send_keys types each key, and a textarea's
+    # auto-indent does not apply to a paste).
+    browser.execute_script("arguments[0].value = arguments[1];", field, text)
+    return field
+
+
+def test_a_pasted_bucket_policy_shows_each_finding_under_its_line_by_keyboard(browser):
+    open_page(browser, "/ui/eu1")
+    policy = mistaken_bucket_policy()
+    paste(browser, "check-bucket-policy", policy)
+    # By keyboard: from the field, Tab reaches the button, and Enter checks.
+    browser.find_element(By.ID, "check-bucket-policy").send_keys(Keys.TAB)
+    assert browser.switch_to.active_element.text == "Check the policy"
+    browser.switch_to.active_element.send_keys(Keys.ENTER)
+    wait(browser, lambda d: d.find_element(By.ID, "check-bucket-result").is_displayed())
+    summary = browser.find_element(By.ID, "check-bucket-summary").text
+    assert summary.startswith("It will not work: 2 errors"), summary
+    # The foreign principal is under the line holding US1's ARN, with the right one.
+    flagged = browser.find_elements(By.CSS_SELECTOR, "#check-bucket-lines li.flagged")
+    assert len(flagged) == 1
+    assert US1_ROLE in flagged[0].find_element(By.TAG_NAME, "code").text
+    assert "use arn:aws:iam::583371261087:role/Prod-Role-DG12-Default" in flagged[0].text
+    assert "foreign-principal" in flagged[0].text
+    # The missing role has no line: it comes first.
+    missing = browser.find_element(By.CSS_SELECTOR, "#check-bucket-lines li.missing")
+    assert "missing-principal" in missing.text
+    # The same answer as the API's, finding for finding, and the policy never in a URL.
+    status, body = api("/pods/eu1/bucket-policy/check", json.loads(policy))
+    shown = browser.find_element(By.ID, "check-bucket-lines").text
+    for finding in json.loads(body)["findings"]:
+        assert finding["detail"] in shown
+    urls = browser.execute_script("return performance.getEntries().map(e => e.name)")
+    assert not [u for u in urls if "338661164609" in u]
+    # The right policy: no finding.
+    status, right = api("/pods/eu1/bucket-policy", {"bucket": "mp-forwarding-acme"})
+    paste(browser, "check-bucket-policy", right)
+    browser.find_element(By.CSS_SELECTOR, "#check-bucket-form button").click()
+    wait(browser, lambda d: "No finding" in d.find_element(By.ID, "check-bucket-summary").text)
+    assert not browser.find_elements(By.CSS_SELECTOR, "#check-bucket-lines li.flagged")
+
+
+def test_a_pasted_iam_policy_of_another_pod_shows_the_wrong_region_and_bad_json_its_error(browser):
+    open_page(browser, "/ui/eu1")
+    status, us1 = api("/pods/us1/rules/iam-policy")
+    paste(browser, "check-iam-policy", us1)
+    browser.find_element(By.CSS_SELECTOR, "#check-iam-form button").click()
+    wait(browser, lambda d: d.find_element(By.ID, "check-iam-result").is_displayed())
+    flagged = browser.find_elements(By.CSS_SELECTOR, "#check-iam-lines li.flagged")
+    assert len(flagged) == 2
+    assert all("us-east-1" in f.find_element(By.TAG_NAME, "code").text for f in flagged)
+    assert all("wrong-region" in f.text for f in flagged)
+    paste(browser, "check-iam-policy", '{"Statement": ')
+    browser.find_element(By.CSS_SELECTOR, "#check-iam-form button").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, "#check-iam-errors li"))
+    assert "not JSON" in browser.find_element(By.ID, "check-iam-errors").text
+    assert not browser.find_element(By.ID, "check-iam-result").is_displayed()
+
+
 def test_the_picker_switches_pods(browser):
     open_page(browser, "/ui/eu1")
     current = browser.find_element(By.CSS_SELECTOR, "nav.pods a[aria-current=page]")
@@ -342,6 +413,10 @@ def test_axe_finds_no_serious_or_critical_violation(browser, scheme):
                 wait(browser, lambda d: d.find_element(By.ID, "bucket-result").is_displayed())
                 browser.find_element(By.ID, "bucket-tab-cloudformation").click()
                 assert_axe_clean(browser, f"{scheme} {path} with the bucket's policy in tabs")
+                paste(browser, "check-bucket-policy", mistaken_bucket_policy().replace("583371261087", "386705975570"))
+                browser.find_element(By.CSS_SELECTOR, "#check-bucket-form button").click()
+                wait(browser, lambda d: d.find_element(By.ID, "check-bucket-result").is_displayed())
+                assert_axe_clean(browser, f"{scheme} {path} with a checked policy's findings")
             else:
                 assert_axe_clean(browser, f"{scheme} {path}")
     finally:
