@@ -50,7 +50,7 @@ pub(super) fn serve_prerendered(served: &Served, found: Found, request: Request)
         .get(&X_REQUEST_ID)
         .cloned()
         .unwrap_or_else(|| axum::http::HeaderValue::from_static("-"));
-    let (mut response, complete) = prerendered::answer(
+    let answer = prerendered::answer(
         &served.catalog,
         &served.heads,
         found,
@@ -59,11 +59,14 @@ pub(super) fn serve_prerendered(served: &Served, found: Found, request: Request)
         request.method() == axum::http::Method::HEAD,
         id,
     );
-    if complete {
-        // For the layers and the envelope, outside the router.
-        response.extensions_mut().insert(Complete);
+    match answer {
+        Ok(mut response) => {
+            // For the layers and the envelope, outside the router.
+            response.extensions_mut().insert(Complete);
+            response
+        }
+        Err((status, _)) => prerendered::refused(status),
     }
-    response
 }
 
 impl FromRequestParts<AppState> for PodRef {

@@ -361,12 +361,13 @@ impl App {
         let id = request::request_id(request.headers());
         let through_cors = through_cors(&request);
         let is_read = matches!(*request.method(), Method::GET | Method::HEAD);
-        if let Some((response, route)) =
-            self.answer_at_once(&request, &id, is_read && !through_cors)
-        {
-            self.finish(&response, method, route, start);
-            return Either::Left(std::future::ready(Ok(response)));
-        }
+        let id = match self.answer_at_once(&request, id, is_read && !through_cors) {
+            Ok((response, route)) => {
+                self.finish(&response, method, route, start);
+                return Either::Left(std::future::ready(Ok(response)));
+            }
+            Err(id) => id,
+        };
         let preconditions = Preconditions::of(request.headers());
         request
             .headers_mut()
@@ -398,52 +399,44 @@ impl App {
 
     /// The answer to a request refused before any route ([`envelope::refusal`]), or, if
     /// `plain_read` (a GET or HEAD without an `Origin`), to one of a pre-rendered resource;
-    /// and its route's place. `None` for a request for the router.
+    /// and its route's place. A request for the router gets its id `id` back.
     fn answer_at_once<B>(
         &self,
         request: &Request<B>,
-        id: &HeaderValue,
+        id: HeaderValue,
         plain_read: bool,
-    ) -> Option<(Response, Option<usize>)> {
+    ) -> Result<(Response, Option<usize>), HeaderValue> {
         let inner = &self.0;
-        let seal = |route: Option<usize>, is_read, response| {
+        let seal = |route: Option<usize>, is_read, id, response| {
             let route = route.and_then(|index| ROUTES.get(index));
             let none = Preconditions::default();
-            envelope::seal(
-                &inner.state,
-                route,
-                is_read,
-                false,
-                &none,
-                id.clone(),
-                response,
-            )
+            envelope::seal(&inner.state, route, is_read, false, &none, id, response)
         };
         if let Some(refused) = envelope::refusal(request) {
-            return Some((seal(None, false, refused.into_response()), None));
+            return Ok((seal(None, false, id, refused.into_response()), None));
         }
         if !plain_read {
-            return None;
+            return Err(id);
         }
         let served = inner.state.served();
-        let (found, route) = inner.dispatch.find(request.uri(), &served)?;
-        let (catalog, heads) = (&served.catalog, &served.heads);
+        let Some((found, route)) = inner.dispatch.find(request.uri(), &served) else {
+            return Err(id);
+        };
         let is_head = request.method() == Method::HEAD;
-        let (response, complete) = prerendered::answer(
-            catalog,
-            heads,
+        let answer = prerendered::answer(
+            &served.catalog,
+            &served.heads,
             found,
             request.headers(),
             false,
             is_head,
-            id.clone(),
+            id,
         );
-        let response = if complete {
-            response
-        } else {
-            seal(Some(route), true, response)
+        let response = match answer {
+            Ok(complete) => complete,
+            Err((status, id)) => seal(Some(route), true, id, prerendered::refused(status)),
         };
-        Some((response, Some(route)))
+        Ok((response, Some(route)))
     }
 
     /// Counts the answer in its route's series and writes its access line.

@@ -97,8 +97,9 @@ impl Heads {
 /// larger allocation.
 const ROOM: HeaderName = HeaderName::from_static("keep-alive");
 
-/// The answer to a GET or HEAD of `found` in `catalog`, and whether it is complete (a 200
-/// or 304 from its head; a 406 or 412 is a problem the envelope seals as any error).
+/// The answer to a GET or HEAD of `found` in `catalog`: complete (a 200 or 304 from its
+/// head, with the request id `id`), or refused (the status of a 406 or 412, for
+/// [`refused`], with `id` given back for it).
 /// `through_cors` says that the CORS layer is answering the request (it has an `Origin`)
 /// and adds its own headers.
 pub(super) fn answer(
@@ -109,9 +110,9 @@ pub(super) fn answer(
     through_cors: bool,
     is_head: bool,
     id: HeaderValue,
-) -> (Response, bool) {
+) -> Result<Response, (StatusCode, HeaderValue)> {
     let Some(encoding) = negotiate(request) else {
-        return (refused(StatusCode::NOT_ACCEPTABLE), false);
+        return Err((StatusCode::NOT_ACCEPTABLE, id));
     };
     let resource = found.resource(catalog);
     let variant = resource.variant(encoding);
@@ -131,7 +132,7 @@ pub(super) fn answer(
     let preconditions = Preconditions::of(request);
     let status = preconditions.evaluate(head.etag.as_ref(), true);
     if status == StatusCode::PRECONDITION_FAILED {
-        return (refused(status), false);
+        return Err((status, id));
     }
     let mut headers = head.headers.clone();
     headers.remove(ROOM);
@@ -153,11 +154,11 @@ pub(super) fn answer(
     let mut response = Response::new(body);
     *response.status_mut() = status;
     *response.headers_mut() = headers;
-    (response, true)
+    Ok(response)
 }
 
 /// A 406 or 412: the problem, which the envelope seals as any error.
-fn refused(status: StatusCode) -> Response {
+pub(super) fn refused(status: StatusCode) -> Response {
     let mut response = ApiError::Status { status }.into_response();
     response
         .headers_mut()
