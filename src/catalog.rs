@@ -313,14 +313,6 @@ impl Catalog {
         document: &serde_json::Value,
         style: Style,
     ) -> Result<Checked, ApiError> {
-        #[derive(Serialize)]
-        struct Answer<'a> {
-            ok: bool,
-            pod: &'a crate::domain::PodId,
-            bucket: Option<String>,
-            findings: Vec<policy::Finding>,
-            expected: Option<render::Policy<render::BucketStatement<'a>>>,
-        }
         let prefix = &self.table.s3().bucket_prefix;
         let given = match bucket {
             None => None,
@@ -338,21 +330,17 @@ impl Catalog {
             prefix,
         };
         let report = policy::bucket::check(&pods, given.as_ref(), &document);
-        let ok = policy::ok(&report.findings);
-        let answer = Answer {
-            ok,
-            pod: pod.id(),
-            bucket: report.bucket,
-            expected: report
-                .valid
-                .as_ref()
-                .map(|b| render::bucket_policy_document(&pod.s3.principals, b)),
-            findings: report.findings,
-        };
-        Ok(Checked {
-            ok,
-            body: render_json(&answer, style),
-        })
+        let expected = report
+            .valid
+            .as_ref()
+            .map(|b| render::bucket_policy_document(&pod.s3.principals, b));
+        Ok(Checked::of(
+            pod,
+            Some(report.bucket),
+            report.findings,
+            expected,
+            style,
+        ))
     }
 
     /// `POST /pods/{pod}/rules/iam-policy/check`: what is wrong with `document`, the policy
@@ -363,28 +351,12 @@ impl Catalog {
         document: &serde_json::Value,
         style: Style,
     ) -> Result<Checked, ApiError> {
-        #[derive(Serialize)]
-        struct Answer<'a> {
-            ok: bool,
-            pod: &'a crate::domain::PodId,
-            findings: Vec<policy::Finding>,
-            expected: render::Policy<render::IamStatement>,
-        }
         let document = read_policy(document)?;
         let pod = self.table.pod_at(position);
         let prefix = &self.table.rules().function_prefix;
         let findings = policy::iam::check(pod, self.table.pods(), prefix, &document);
-        let ok = policy::ok(&findings);
-        let answer = Answer {
-            ok,
-            pod: pod.id(),
-            findings,
-            expected: render::iam_policy_document(&pod.aws_region, prefix),
-        };
-        Ok(Checked {
-            ok,
-            body: render_json(&answer, style),
-        })
+        let expected = render::iam_policy_document(&pod.aws_region, prefix);
+        Ok(Checked::of(pod, None, findings, expected, style))
     }
 
     fn origin<'a>(&'a self, pod: &'a Pod) -> iac::Origin<'a> {
@@ -498,6 +470,41 @@ impl Catalog {
 pub struct Checked {
     pub ok: bool,
     pub body: Bytes,
+}
+
+impl Checked {
+    /// The answer of a check of a document for `pod`: `bucket` is `Some` for a bucket
+    /// policy only (its inner `None` is the key's `null`), so that an IAM answer has no such
+    /// key; `expected` is the document the pod needs.
+    fn of(
+        pod: &Pod,
+        bucket: Option<Option<String>>,
+        findings: Vec<policy::Finding>,
+        expected: impl Serialize,
+        style: Style,
+    ) -> Self {
+        #[derive(Serialize)]
+        struct Answer<'a, E> {
+            ok: bool,
+            pod: &'a crate::domain::PodId,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            bucket: Option<Option<String>>,
+            findings: Vec<policy::Finding>,
+            expected: E,
+        }
+        let ok = policy::ok(&findings);
+        let answer = Answer {
+            ok,
+            pod: pod.id(),
+            bucket,
+            findings,
+            expected,
+        };
+        Checked {
+            ok,
+            body: render_json(&answer, style),
+        }
+    }
 }
 
 /// `document` as a policy, or the 422 that lists each way it is not one.

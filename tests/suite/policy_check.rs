@@ -102,6 +102,27 @@ async fn the_rendered_policy_has_no_finding_and_is_what_is_expected() {
 }
 
 #[tokio::test]
+async fn an_answer_has_these_keys_and_only_a_bucket_answer_names_a_bucket() {
+    // In the order of their names: a `Value` keeps its keys sorted.
+    let keys =
+        |answer: &Value| -> Vec<String> { answer.as_object().unwrap().keys().cloned().collect() };
+    let wild = edited(|p| {
+        for s in p["Statement"].as_array_mut().unwrap() {
+            s["Resource"] = json!("arn:aws:s3:::mp-forwarding-*/*");
+        }
+    });
+    for answer in [check(&right()).await, check(&wild).await] {
+        assert_eq!(
+            keys(&answer),
+            ["bucket", "expected", "findings", "ok", "pod"]
+        );
+    }
+    assert!(check(&wild).await["bucket"].is_null());
+    let answer = check_iam("eu1", &iam("eu1").await).await;
+    assert_eq!(keys(&answer), ["expected", "findings", "ok", "pod"]);
+}
+
+#[tokio::test]
 async fn every_pods_rendered_policies_pass_their_own_check() {
     let app = spawn_app();
     for pod in ["us1", "us2", "eu1", "au1"] {
