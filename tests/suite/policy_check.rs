@@ -427,6 +427,17 @@ async fn conditional_deny_is_one_podmeta_cannot_decide() {
     );
     assert_eq!(answer["ok"], true);
     assert!(detail(&answer, "conditional-deny").contains("aws:SourceIp"));
+    // A key podmeta knows (the roles' ARNs), under an operator it does not evaluate.
+    let answer = check(&with(
+        json!({"Effect": "Deny", "Principal": "*", "Action": "s3:PutObject",
+        "Resource": OBJECTS, "Condition": {"BinaryNotEquals": {"aws:PrincipalArn": "cm9sZQ=="}}}),
+    ))
+    .await;
+    assert_eq!(
+        found(&answer),
+        ["conditional-deny warning #/Statement/2/Condition"]
+    );
+    assert!(detail(&answer, "conditional-deny").contains("aws:PrincipalArn"));
     // The same Deny of reads only is not about mParticle.
     let answer = check(&with(
         json!({"Effect": "Deny", "Principal": "*", "Action": "s3:GetObject",
@@ -625,7 +636,7 @@ async fn iam_wrong_resource_is_not_the_mpr_functions_or_another_service() {
 }
 
 #[tokio::test]
-async fn iam_denied_broad_action_and_version() {
+async fn iam_denied_conditional_deny_broad_action_and_version() {
     let mut policy = iam("eu1").await;
     policy["Statement"]
         .as_array_mut()
@@ -634,6 +645,27 @@ async fn iam_denied_broad_action_and_version() {
     assert_eq!(
         found(&check_iam("eu1", &policy).await),
         ["denied error #/Statement/3"]
+    );
+
+    // The Rules IAM user's ARN is not known: a Deny for all but some ARNs may stop it.
+    let mut policy = iam("eu1").await;
+    policy["Statement"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"Effect": "Deny",
+        "Action": "lambda:InvokeFunction", "Resource": "*",
+        "Condition": {"StringNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:user/ops-*"}}}));
+    let answer = check_iam("eu1", &policy).await;
+    assert_eq!(
+        found(&answer),
+        ["conditional-deny warning #/Statement/3/Condition"]
+    );
+    assert!(detail(&answer, "conditional-deny").contains("aws:PrincipalArn"));
+    // It comes over TLS: the usual Deny of plain HTTP does not stop it.
+    policy["Statement"][3]["Condition"] = json!({"Bool": {"aws:SecureTransport": "false"}});
+    assert_eq!(
+        found(&check_iam("eu1", &policy).await),
+        Vec::<String>::new()
     );
 
     let mut policy = iam("eu1").await;
