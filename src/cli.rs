@@ -38,13 +38,13 @@ const EXIT_FINDINGS: u8 = 3;
 
 const EXAMPLES: &str = "\
 Examples:
-  podmeta                                     serve the built-in table on 127.0.0.1:8080
+  podmeta                                      serve the built-in table on 127.0.0.1:8080
   podmeta --config pods.toml --bind 0.0.0.0:8080
-  podmeta get eu1 sftp                        print a pod's SFTP facts, with no server
+  podmeta get eu1 sftp                         print a pod's SFTP facts, with no server
   podmeta bucket-policy eu1 --bucket mp-forwarding-acme > policy.json
   podmeta lookup https://app.eu1.mparticle.com
-  podmeta check-bucket-policy eu1 policy.json check a policy in place (exit 3 on an error)
-  podmeta check config/pods.toml              validate a table and exit";
+  podmeta check-bucket-policy eu1 policy.json  check a policy in place (exit 3 on an error)
+  podmeta check config/pods.toml               validate a table and exit";
 
 /// podmeta: the regional pod table as a read-only HTTP API, and its documents on the
 /// command line.

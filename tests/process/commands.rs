@@ -734,6 +734,61 @@ fn the_help_of_podmeta_and_of_each_command_carries_an_example() {
     assert!(help.contains("--alias '$LATEST'"), "{help}");
 }
 
+/// `podmeta --help`'s examples that need no server, run as written (a comment after two
+/// spaces), in order, in a directory holding the built-in table as `config/pods.toml`;
+/// one that says it exits 3 on an error does so on a policy with one.
+#[test]
+fn every_help_example_without_a_server_works_as_it_says() {
+    let help = String::from_utf8(ok(&["--help"])).unwrap();
+    let examples = help
+        .split("Examples:\n")
+        .nth(1)
+        .expect("--help has examples");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("config")).unwrap();
+    std::fs::copy(TABLE, dir.path().join("config/pods.toml")).unwrap();
+    let bin_dir = std::path::Path::new(BIN).parent().unwrap();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap());
+    let sh = |line: &str| {
+        Command::new("sh")
+            .args(["-c", line])
+            .current_dir(dir.path())
+            .env("PATH", &path)
+            .output()
+            .unwrap()
+    };
+    let mut ran = Vec::new();
+    for line in examples.lines().map(str::trim) {
+        let (command, comment) = line.split_once("  ").unwrap_or((line, ""));
+        let serves = command == "podmeta" || command.starts_with("podmeta --");
+        if serves || !command.starts_with("podmeta ") {
+            continue;
+        }
+        let out = sh(command);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{command}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if comment.contains("exit 3 on an error") {
+            std::fs::write(dir.path().join("policy.json"), US1_MISTAKE).unwrap();
+            assert_eq!(sh(command).status.code(), Some(3), "{command}");
+        }
+        ran.push(command.split(' ').nth(1).unwrap().to_owned());
+    }
+    assert_eq!(
+        ran,
+        [
+            "get",
+            "bucket-policy",
+            "lookup",
+            "check-bucket-policy",
+            "check"
+        ]
+    );
+}
+
 /// The README's `podmeta …` examples, run verbatim with the built binary first on the
 /// PATH, in an empty directory.
 #[test]
