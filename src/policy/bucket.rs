@@ -368,6 +368,9 @@ fn principal_findings(pods: &Pods, statement: &Statement, findings: &mut Vec<Fin
         return;
     };
     let here = pods.name();
+    // Whether the statement already names each role: worked out once, not per principal,
+    // so that a long list costs its length and not its square.
+    let present = [0, 1].map(|i| allows_reach(pods, principals, i));
     for principal in principals {
         let Principal::Aws(located) = principal else {
             continue;
@@ -388,10 +391,10 @@ fn principal_findings(pods: &Pods, statement: &Statement, findings: &mut Vec<Fin
                 let names: Vec<String> = others.iter().map(|p| p.id().display_name()).collect();
                 let whose = names.join("'s and ");
                 let (fix, present) = match index {
-                    Some(i) => (pods.role(i).to_string(), allows_reach(pods, principals, i)),
+                    Some(i) => (pods.role(i).to_string(), present[i]),
                     None => (
                         format!("{} and {}", pods.role(0), pods.role(1)),
-                        allows_reach(pods, principals, 0) && allows_reach(pods, principals, 1),
+                        present[0] && present[1],
                     ),
                 };
                 let what = if index.is_some() {
